@@ -1,0 +1,264 @@
+/**
+ * The metadata store contract: where references live.
+ *
+ * It records which repositories exist, which blobs and manifests each
+ * repository holds, where each tag points, which manifests refer to which
+ * subject, each manifest's artifact type, open upload sessions and the event
+ * outbox. SQLite and PostgreSQL implement it over one schema and one
+ * migration set (`sql-store.ts`); both run `conformance/metadata-store-suite.ts`.
+ *
+ * Every mutating method is one transaction: a manifest record, its links,
+ * its tags, its referrer row and its outbox events commit together or not at
+ * all. Times are epoch milliseconds supplied by the caller (an injected
+ * clock), never read inside the store.
+ */
+
+/** A page request over a lexically ordered list (`n`/`last` pagination). */
+export interface PageRequest {
+  /** Return names strictly after this one. */
+  last?: string;
+  /** At most this many. Undefined: all. */
+  limit?: number;
+}
+
+/** One page of a list and whether more follow. */
+export interface Page<T> {
+  items: T[];
+  /** True when at least one more item exists after the last returned. */
+  more: boolean;
+}
+
+/** A blob known to the registry (bytes stored once, whatever the repository). */
+export interface BlobRecord {
+  digest: string;
+  size: number;
+  createdAt: number;
+}
+
+/** A manifest held by one repository. */
+export interface ManifestRecord {
+  repo: string;
+  digest: string;
+  /** The manifest's own media type (`Content-Type` it was pushed with). */
+  mediaType: string;
+  /** Bytes of the manifest itself. */
+  size: number;
+  /**
+   * The identified artifact type (a media type: `artifactType`, else
+   * `config.mediaType`, else the manifest's media type for an index of images).
+   * Null only when nothing identifies it.
+   */
+  artifactType: string | null;
+  /** `artifactType` field exactly as pushed (referrers need the raw value), else null. */
+  rawArtifactType: string | null;
+  /** `config.mediaType` for an image manifest, else null. */
+  configMediaType: string | null;
+  /** Digest in the `subject` field, else null. */
+  subject: string | null;
+  /** Manifest annotations, else null. */
+  annotations: Record<string, string> | null;
+  /** Manifest bytes plus config plus layers (or children's totals for an index). */
+  totalSize: number;
+  /** Push time (epoch ms). */
+  createdAt: number;
+}
+
+/** A manifest with its tags, for listings. */
+export interface ManifestListing extends ManifestRecord {
+  tags: string[];
+  referrerCount: number;
+}
+
+/** What a manifest points at, recorded for GC and deletes. */
+export interface ManifestReferences {
+  /** Digests of config and layer blobs (or blob descriptors of any kind). */
+  blobs: string[];
+  /** Digests of child manifests (index `manifests[]`). */
+  manifests: string[];
+}
+
+/** An event to deliver, written in the same transaction as the change. */
+export interface OutboxEvent {
+  /** Stable id (UUID). */
+  id: string;
+  /** `push`, `pull`, `delete`, `mount`, `denied`, … */
+  action: string;
+  repo: string;
+  /** JSON-serialisable payload (the notification envelope's event). */
+  payload: unknown;
+  createdAt: number;
+}
+
+/** A stored outbox event and its delivery state per sink. */
+export interface StoredEvent extends OutboxEvent {
+  /** Monotonic sequence: delivery order. */
+  seq: number;
+}
+
+/** Arguments of {@link MetadataStore.putManifest}. */
+export interface PutManifestInput {
+  manifest: ManifestRecord;
+  references: ManifestReferences;
+  /** Tags to point at this manifest (created or moved). */
+  tags: string[];
+  events?: OutboxEvent[];
+}
+
+/** Result of {@link MetadataStore.putManifest}. */
+export interface PutManifestResult {
+  /** True when the repository did not hold this manifest before. */
+  created: boolean;
+  /** Tags that moved away from another digest, with the previous digest. */
+  movedTags: { tag: string; from: string }[];
+}
+
+/** An upload session (distribution-spec: "Pushing a blob in chunks"). */
+export interface UploadSession {
+  id: string;
+  repo: string;
+  /** `sha256` or `sha512`. */
+  algorithm: string;
+  /** Bytes received and committed to storage so far. */
+  offset: number;
+  createdAt: number;
+  /** Last PATCH/POST/PUT activity, for expiry. */
+  updatedAt: number;
+  /** Driver-specific resume state (e.g. an S3 multipart upload id), opaque JSON. */
+  driverState: string | null;
+}
+
+/** A referrer of a subject, as the referrers API lists it. */
+export interface ReferrerRecord {
+  digest: string;
+  mediaType: string;
+  size: number;
+  /** Raw `artifactType`, else `config.mediaType` for a manifest; null for an index without one. */
+  artifactType: string | null;
+  annotations: Record<string, string> | null;
+}
+
+export interface ReferrerQuery extends PageRequest {
+  /** Only referrers with exactly this artifact type. */
+  artifactType?: string;
+}
+
+export interface ArtifactQuery extends PageRequest {
+  /** Only manifests with one of these identified artifact types (media types). */
+  artifactTypes?: string[];
+}
+
+/** Per-type counts for the type registry's listing. */
+export interface TypeCount {
+  artifactType: string | null;
+  count: number;
+}
+
+export interface MetadataStore {
+  /** `sqlite` or `postgres`, for logs and readiness. */
+  readonly kind: string;
+
+  /** Creates tables or upgrades them; safe to call on every start. */
+  migrate(): Promise<void>;
+
+  /** Cheap round trip, for `/readyz`. */
+  ping(): Promise<void>;
+
+  close(): Promise<void>;
+
+  // ---- repositories
+  /** True when the repository holds any blob, manifest or tag. */
+  repositoryExists(repo: string): Promise<boolean>;
+
+  /** Repository names in byte order. */
+  listRepositories(page: PageRequest): Promise<Page<string>>;
+
+  /** Repository names holding at least one manifest of one of the types. */
+  listRepositoriesWithTypes(artifactTypes: string[], page: PageRequest): Promise<Page<string>>;
+
+  // ---- blobs
+  /** A blob known anywhere in the registry. */
+  getBlob(digest: string): Promise<BlobRecord | undefined>;
+
+  /** A blob linked into the repository. */
+  getRepositoryBlob(repo: string, digest: string): Promise<BlobRecord | undefined>;
+
+  /**
+   * Records a blob (if new) and links it into the repository (creating the
+   * repository if new). Idempotent. Returns true when the link is new.
+   */
+  linkBlob(repo: string, blob: BlobRecord, events?: OutboxEvent[]): Promise<boolean>;
+
+  /** Unlinks a blob from a repository. Returns false when it was not linked. */
+  unlinkBlob(repo: string, digest: string, events?: OutboxEvent[]): Promise<boolean>;
+
+  /** Number of repositories (and manifests) still referencing a blob digest. */
+  blobReferenceCount(digest: string): Promise<number>;
+
+  /** Forgets a blob registry-wide (GC, after the bytes are deleted). */
+  deleteBlobRecord(digest: string): Promise<void>;
+
+  /** Every blob record (GC sweep); paged by digest. */
+  listBlobs(page: PageRequest): Promise<Page<BlobRecord>>;
+
+  // ---- manifests and tags
+  /** Records a manifest with its links, tags, referrer row and events (one transaction). */
+  putManifest(input: PutManifestInput): Promise<PutManifestResult>;
+
+  getManifest(repo: string, digest: string): Promise<ManifestRecord | undefined>;
+
+  /** Digest a tag points at. */
+  resolveTag(repo: string, tag: string): Promise<string | undefined>;
+
+  /** Tags pointing at a digest in a repository, sorted. */
+  tagsOf(repo: string, digest: string): Promise<string[]>;
+
+  /**
+   * Deletes a manifest from a repository with every tag pointing at it.
+   * Returns the deleted record, or undefined when the repository did not hold it.
+   */
+  deleteManifest(repo: string, digest: string, events?: OutboxEvent[]): Promise<ManifestRecord | undefined>;
+
+  /** Deletes one tag. Returns the digest it pointed at, or undefined. */
+  deleteTag(repo: string, tag: string, events?: OutboxEvent[]): Promise<string | undefined>;
+
+  /** Tags in byte order. */
+  listTags(repo: string, page: PageRequest): Promise<Page<string>>;
+
+  /** Manifests of a repository ordered by digest, with tags and referrer counts. */
+  listManifests(repo: string, query: ArtifactQuery): Promise<Page<ManifestListing>>;
+
+  /** Manifests with a subject equal to `subject`, ordered by digest. */
+  listReferrers(repo: string, subject: string, query: ReferrerQuery): Promise<Page<ReferrerRecord>>;
+
+  /** Children and blobs a manifest references. */
+  getReferences(repo: string, digest: string): Promise<ManifestReferences>;
+
+  /** Counts of manifests per identified artifact type, registry-wide. */
+  countByArtifactType(): Promise<TypeCount[]>;
+
+  // ---- upload sessions
+  createUpload(session: UploadSession): Promise<void>;
+  getUpload(id: string): Promise<UploadSession | undefined>;
+  /**
+   * Advances an upload's offset, only if it is still `expectedOffset`
+   * (compare-and-set, so two instances cannot both append). Returns false on
+   * a lost race or a missing session.
+   */
+  updateUpload(
+    id: string,
+    expectedOffset: number,
+    update: { offset: number; updatedAt: number; driverState?: string | null },
+  ): Promise<boolean>;
+  deleteUpload(id: string): Promise<boolean>;
+  /** Sessions idle since before `updatedBefore` (epoch ms). */
+  listStaleUploads(updatedBefore: number, limit: number): Promise<UploadSession[]>;
+
+  // ---- events
+  /** Appends events outside a change (pull events). */
+  appendEvents(events: OutboxEvent[]): Promise<void>;
+  /** Events with seq greater than `afterSeq`, in order. */
+  readEvents(afterSeq: number, limit: number): Promise<StoredEvent[]>;
+  /** Delivery cursor of one sink. */
+  getCursor(sink: string): Promise<number>;
+  setCursor(sink: string, seq: number): Promise<void>;
+}

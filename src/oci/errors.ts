@@ -1,0 +1,94 @@
+/**
+ * The one error table. Every error a client can see is declared here once,
+ * with its wire code, its HTTP status and its message.
+ *
+ * distribution-spec: "Error Codes" lists code-1 … code-14; the Docker-era
+ * extras (`TAG_INVALID`, `PAGINATION_NUMBER_INVALID`, …) and berth's own
+ * codes follow the same shape. Services throw {@link RegistryError}; only the
+ * HTTP error handler turns one into a response.
+ */
+export const ERROR_TABLE = {
+  BLOB_UNKNOWN: { status: 404, message: 'blob unknown to registry' },
+  BLOB_UPLOAD_INVALID: { status: 400, message: 'blob upload invalid' },
+  BLOB_UPLOAD_UNKNOWN: { status: 404, message: 'blob upload unknown to registry' },
+  DIGEST_INVALID: { status: 400, message: 'provided digest did not match uploaded content' },
+  MANIFEST_BLOB_UNKNOWN: {
+    status: 400,
+    message: 'manifest references a manifest or blob unknown to registry',
+  },
+  MANIFEST_INVALID: { status: 400, message: 'manifest invalid' },
+  MANIFEST_UNKNOWN: { status: 404, message: 'manifest unknown to registry' },
+  NAME_INVALID: { status: 400, message: 'invalid repository name' },
+  NAME_UNKNOWN: { status: 404, message: 'repository name not known to registry' },
+  SIZE_INVALID: { status: 400, message: 'provided length did not match content length' },
+  UNAUTHORIZED: { status: 401, message: 'authentication required' },
+  DENIED: { status: 403, message: 'requested access to the resource is denied' },
+  UNSUPPORTED: { status: 405, message: 'the operation is unsupported' },
+  TOOMANYREQUESTS: { status: 429, message: 'too many requests' },
+  // Docker Registry v2 legacy codes, still read by docker and containerd.
+  TAG_INVALID: { status: 400, message: 'manifest tag did not match URI' },
+  PAGINATION_NUMBER_INVALID: { status: 400, message: 'invalid number of results requested' },
+  // berth's own codes, for conditions the spec table has no row for.
+  RANGE_INVALID: { status: 416, message: 'requested range not satisfiable' },
+  MANIFEST_TOO_LARGE: { status: 413, message: 'manifest exceeds the size limit' },
+  BLOB_TOO_LARGE: { status: 413, message: 'blob exceeds the size limit' },
+  URI_TOO_LONG: { status: 414, message: 'too many tags in one request' },
+  QUOTA_EXCEEDED: { status: 403, message: 'repository storage quota exceeded' },
+  NOT_FOUND: { status: 404, message: 'no such endpoint' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed on this endpoint' },
+  BAD_REQUEST: { status: 400, message: 'bad request' },
+  REQUEST_TIMEOUT: { status: 408, message: 'request timed out' },
+  UNAVAILABLE: { status: 503, message: 'service temporarily unavailable' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+/** A wire error code: the keys of {@link ERROR_TABLE}. */
+export type ErrorCode = keyof typeof ERROR_TABLE;
+
+/** Options carried beside the code: extra headers (e.g. `Range`, `Retry-After`). */
+export interface RegistryErrorOptions {
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+/**
+ * The error every service throws for a client-visible failure.
+ *
+ * @example
+ * throw new RegistryError('BLOB_UNKNOWN', { digest });
+ */
+export class RegistryError extends Error {
+  readonly code: ErrorCode;
+  readonly detail: unknown;
+  readonly headers: Record<string, string>;
+
+  constructor(code: ErrorCode, detail?: unknown, options: RegistryErrorOptions = {}) {
+    super(
+      typeof detail === 'string' ? `${ERROR_TABLE[code].message}: ${detail}` : ERROR_TABLE[code].message,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.name = 'RegistryError';
+    this.code = code;
+    this.detail = detail;
+    this.headers = options.headers ?? {};
+  }
+
+  /** The HTTP status the error table assigns to this code. */
+  get status(): number {
+    return ERROR_TABLE[this.code].status;
+  }
+
+  /** The body element of `{"errors":[...]}`. */
+  toJSON(): { code: ErrorCode; message: string; detail?: unknown } {
+    const body: { code: ErrorCode; message: string; detail?: unknown } = {
+      code: this.code,
+      message: ERROR_TABLE[this.code].message,
+    };
+    if (this.detail !== undefined) body.detail = this.detail;
+    return body;
+  }
+}
+
+/** True when `err` is a {@link RegistryError} with one of the given codes. */
+export function isRegistryError(err: unknown, ...codes: ErrorCode[]): err is RegistryError {
+  return err instanceof RegistryError && (codes.length === 0 || codes.includes(err.code));
+}
