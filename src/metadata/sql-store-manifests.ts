@@ -1,0 +1,235 @@
+/**
+ * Manifests and tags of the SQL metadata store: writes and point reads.
+ * Listings live in `sql-store-listings.ts`.
+ *
+ * Concurrency: every write is one transaction. On PostgreSQL (READ
+ * COMMITTED) a tag is locked before its current digest is read, so
+ * concurrent pushes moving one tag each see the previous holder and report
+ * a move chain without gaps; tags are touched in byte order to avoid
+ * deadlocks between pushes naming several tags.
+ */
+import type {
+  ManifestRecord,
+  ManifestReferences,
+  MetadataStore,
+  PutManifestInput,
+  PutManifestResult,
+} from './store.js';
+import type { SqlDb, SqlExecutor } from './sql-db.js';
+import { byteOrder, decodeAnnotations, encodeAnnotations, ensureRepository, insertEvents, num } from './sql-store-support.js';
+
+type ManifestMethods = Pick<
+  MetadataStore,
+  'putManifest' | 'getManifest' | 'resolveTag' | 'tagsOf' | 'deleteManifest' | 'deleteTag' | 'getReferences'
+>;
+
+/** A `manifests` row as selected by {@link MANIFEST_COLUMNS}. */
+export interface ManifestRow {
+  repo: string;
+  digest: string;
+  media_type: string;
+  size: number | string;
+  artifact_type: string | null;
+  raw_artifact_type: string | null;
+  config_media_type: string | null;
+  subject: string | null;
+  annotations: string | null;
+  total_size: number | string;
+  created_at: number | string;
+}
+
+const COLUMNS = [
+  'repo',
+  'digest',
+  'media_type',
+  'size',
+  'artifact_type',
+  'raw_artifact_type',
+  'config_media_type',
+  'subject',
+  'annotations',
+  'total_size',
+  'created_at',
+] as const;
+
+/** The columns of a {@link ManifestRow}, qualified with `m.` (alias the table `m`). */
+export const MANIFEST_COLUMNS = COLUMNS.map((column) => `m.${column}`).join(', ');
+
+export function decodeManifest(row: ManifestRow): ManifestRecord {
+  return {
+    repo: row.repo,
+    digest: row.digest,
+    mediaType: row.media_type,
+    size: num(row.size),
+    artifactType: row.artifact_type,
+    rawArtifactType: row.raw_artifact_type,
+    configMediaType: row.config_media_type,
+    subject: row.subject,
+    annotations: decodeAnnotations(row.annotations),
+    totalSize: num(row.total_size),
+    createdAt: num(row.created_at),
+  };
+}
+
+/** Manifest and tag methods over `db`. */
+export function sqlManifestMethods(db: SqlDb): ManifestMethods {
+  return {
+    putManifest(input: PutManifestInput): Promise<PutManifestResult> {
+      return db.transaction(async (tx) => {
+        const m = input.manifest;
+        await ensureRepository(tx, m.repo, m.createdAt);
+        const created = await upsertManifest(tx, m);
+        await replaceReferences(tx, m.repo, m.digest, input.references);
+        const movedTags: PutManifestResult['movedTags'] = [];
+        for (const tag of [...new Set(input.tags)].sort(byteOrder)) {
+          const from = await pointTag(tx, m.repo, tag, m.digest, m.createdAt);
+          if (from !== undefined && from !== m.digest) movedTags.push({ tag, from });
+        }
+        await insertEvents(tx, input.events);
+        return { created, movedTags };
+      });
+    },
+
+    async getManifest(repo: string, digest: string): Promise<ManifestRecord | undefined> {
+      const row = await db.get<ManifestRow>(`SELECT ${MANIFEST_COLUMNS} FROM manifests m WHERE m.repo = ? AND m.digest = ?`, [
+        repo,
+        digest,
+      ]);
+      return row === undefined ? undefined : decodeManifest(row);
+    },
+
+    async resolveTag(repo: string, tag: string): Promise<string | undefined> {
+      const row = await db.get<{ digest: string }>('SELECT digest FROM tags WHERE repo = ? AND name = ?', [repo, tag]);
+      return row?.digest;
+    },
+
+    async tagsOf(repo: string, digest: string): Promise<string[]> {
+      const rows = await db.all<{ name: string }>('SELECT name FROM tags WHERE repo = ? AND digest = ? ORDER BY name', [
+        repo,
+        digest,
+      ]);
+      return rows.map((row) => row.name);
+    },
+
+    deleteManifest(repo, digest, events): Promise<ManifestRecord | undefined> {
+      return db.transaction(async (tx) => {
+        // Tags and references also cascade; deleting them first keeps the
+        // result right even where foreign keys are not enforced.
+        await tx.run('DELETE FROM tags WHERE repo = ? AND digest = ?', [repo, digest]);
+        await tx.run('DELETE FROM manifest_refs WHERE repo = ? AND parent = ?', [repo, digest]);
+        const row = await tx.get<ManifestRow>(
+          `DELETE FROM manifests WHERE repo = ? AND digest = ? RETURNING ${COLUMNS.join(', ')}`,
+          [repo, digest],
+        );
+        if (row === undefined) return undefined;
+        await insertEvents(tx, events);
+        return decodeManifest(row);
+      });
+    },
+
+    deleteTag(repo, tag, events): Promise<string | undefined> {
+      return db.transaction(async (tx) => {
+        const row = await tx.get<{ digest: string }>('DELETE FROM tags WHERE repo = ? AND name = ? RETURNING digest', [
+          repo,
+          tag,
+        ]);
+        if (row === undefined) return undefined;
+        await insertEvents(tx, events);
+        return row.digest;
+      });
+    },
+
+    async getReferences(repo: string, digest: string): Promise<ManifestReferences> {
+      const rows = await db.all<{ child: string; kind: string }>(
+        'SELECT child, kind FROM manifest_refs WHERE repo = ? AND parent = ? ORDER BY kind, child',
+        [repo, digest],
+      );
+      return {
+        blobs: rows.filter((row) => row.kind === 'blob').map((row) => row.child),
+        manifests: rows.filter((row) => row.kind === 'manifest').map((row) => row.child),
+      };
+    },
+  };
+}
+
+/**
+ * Inserts the manifest row, or refreshes its descriptive columns when the
+ * repository already holds the digest (the first push time is kept).
+ * Returns true when the row is new.
+ */
+async function upsertManifest(tx: SqlExecutor, m: ManifestRecord): Promise<boolean> {
+  const inserted = await tx.run(
+    `INSERT INTO manifests (repo, digest, media_type, size, artifact_type, raw_artifact_type, config_media_type,
+       subject, annotations, total_size, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo, digest) DO NOTHING`,
+    [
+      m.repo,
+      m.digest,
+      m.mediaType,
+      m.size,
+      m.artifactType,
+      m.rawArtifactType,
+      m.configMediaType,
+      m.subject,
+      encodeAnnotations(m.annotations),
+      m.totalSize,
+      m.createdAt,
+    ],
+  );
+  if (inserted.changes > 0) return true;
+  await tx.run(
+    `UPDATE manifests SET media_type = ?, size = ?, artifact_type = ?, raw_artifact_type = ?, config_media_type = ?,
+       subject = ?, annotations = ?, total_size = ?
+     WHERE repo = ? AND digest = ?`,
+    [
+      m.mediaType,
+      m.size,
+      m.artifactType,
+      m.rawArtifactType,
+      m.configMediaType,
+      m.subject,
+      encodeAnnotations(m.annotations),
+      m.totalSize,
+      m.repo,
+      m.digest,
+    ],
+  );
+  return false;
+}
+
+/** Replaces what a manifest references (deduplicated). */
+async function replaceReferences(tx: SqlExecutor, repo: string, parent: string, refs: ManifestReferences): Promise<void> {
+  await tx.run('DELETE FROM manifest_refs WHERE repo = ? AND parent = ?', [repo, parent]);
+  const insert = async (kind: 'blob' | 'manifest', children: string[]): Promise<void> => {
+    for (const child of new Set(children)) {
+      await tx.run(
+        'INSERT INTO manifest_refs (repo, parent, child, kind) VALUES (?, ?, ?, ?) ON CONFLICT (repo, parent, kind, child) DO NOTHING',
+        [repo, parent, child, kind],
+      );
+    }
+  };
+  await insert('blob', refs.blobs);
+  await insert('manifest', refs.manifests);
+}
+
+/**
+ * Points a tag at `digest`. Returns the digest it pointed at before, or
+ * undefined when the tag is new.
+ */
+async function pointTag(tx: SqlExecutor, repo: string, tag: string, digest: string, at: number): Promise<string | undefined> {
+  for (;;) {
+    const inserted = await tx.run(
+      'INSERT INTO tags (repo, name, digest, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (repo, name) DO NOTHING',
+      [repo, tag, digest, at],
+    );
+    if (inserted.changes > 0) return undefined;
+    // The tag exists: lock its row (a no-op write), then read the committed
+    // value no other transaction can now change.
+    const locked = await tx.run('UPDATE tags SET digest = digest WHERE repo = ? AND name = ?', [repo, tag]);
+    if (locked.changes === 0) continue; // deleted meanwhile: insert again
+    const current = await tx.get<{ digest: string }>('SELECT digest FROM tags WHERE repo = ? AND name = ?', [repo, tag]);
+    if (current === undefined) continue;
+    await tx.run('UPDATE tags SET digest = ?, updated_at = ? WHERE repo = ? AND name = ?', [digest, at, repo, tag]);
+    return current.digest;
+  }
+}
