@@ -1,0 +1,343 @@
+/**
+ * The PostgreSQL adapter of the {@link SqlDb} seam, over a `pg` pool.
+ *
+ * - Placeholders: `?` becomes `$1`, `$2`, … outside string literals, quoted
+ *   identifiers, comments and dollar-quoted bodies ({@link toPostgresSql}).
+ *   PostgreSQL's JSON operators `?`, `?|`, `?&` therefore cannot be written;
+ *   use `jsonb_exists()` and friends instead.
+ * - Values: BIGINT and NUMERIC (what `SUM(bigint)` returns) come back as JS
+ *   numbers, booleans as 0/1, like SQLite. The parsers are set on this pool
+ *   only, never on `pg.types`.
+ * - Transactions are SERIALIZABLE on one pooled client. A serialization
+ *   failure, a deadlock or a unique violation (a concurrent insert of the
+ *   same key) rolls back and runs the whole function again, a bounded number
+ *   of times with jittered exponential backoff; so `fn` must have no effects
+ *   outside the database, and may run more than once.
+ * - {@link PostgresDb.lock} serialises work across processes with a
+ *   session advisory lock: the migration runner wraps its whole
+ *   read-version-then-apply in it so that instances starting together
+ *   migrate once.
+ */
+import { createHash } from 'node:crypto';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import pg from 'pg';
+import type { SqlDb, SqlExecutor, SqlValue } from './sql-db.js';
+
+/** Options of {@link openPostgresDb}. */
+export interface PostgresDbOptions {
+  /** `postgresql://user:password@host:port/database?…` */
+  url: string;
+  /** Connections in the pool. Default 10. */
+  poolSize?: number;
+  /** Server-side `statement_timeout` of every connection; default: the server's. */
+  statementTimeoutMs?: number;
+  /** Retries of serialization failures, deadlocks and unique-key races. */
+  retry?: RetryOptions;
+  /**
+   * Errors of idle pooled connections (the server went away); the pool drops
+   * the connection and opens another on demand. Default: ignored.
+   */
+  onError?: (error: Error) => void;
+  /** `application_name`, shown in `pg_stat_activity`. Default `berth`. */
+  applicationName?: string;
+}
+
+/** How transactions are retried; time and randomness are injectable for tests. */
+export interface RetryOptions {
+  /** Attempts in all, the first included. Default 8. */
+  attempts?: number;
+  /** Backoff before attempt 2; doubles after each attempt. Default 5 ms. */
+  baseDelayMs?: number;
+  /** Longest backoff. Default 250 ms. */
+  maxDelayMs?: number;
+  /** Default: a timer. */
+  sleep?: (ms: number) => Promise<void>;
+  /** In [0, 1); default `Math.random`. */
+  random?: () => number;
+}
+
+/** A {@link SqlDb} on PostgreSQL, with a cross-process lock. */
+export interface PostgresDb extends SqlDb {
+  readonly dialect: 'postgres';
+  /**
+   * Runs `fn` while holding the cluster-wide advisory lock named `name`
+   * (`pg_advisory_lock` on a dedicated connection, so `fn` may use the
+   * pool freely). Waits for other holders, in this process or another.
+   * Re-entrant: a nested `lock` with the same name inside `fn` runs directly.
+   * The lock is released when `fn` settles.
+   */
+  lock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * SQLSTATEs after which a whole transaction is run again: serialization
+ * failure, deadlock, and unique violation (two transactions inserting the
+ * same new key; on retry the loser sees the winner's row).
+ */
+const RETRYABLE = new Set(['40001', '40P01', '23505']);
+
+const OID = { bool: 16, int8: 20, numeric: 1700 } as const;
+
+/**
+ * Rewrites engine-neutral SQL for PostgreSQL: `?` → `$n`, leaving string
+ * literals (`'…'`, `E'…'`), quoted identifiers, comments and dollar-quoted
+ * bodies untouched. (The shared SQL uses no dialect words: `migrations.ts`
+ * avoids AUTOINCREMENT/SERIAL and the like, so there is nothing else to
+ * rewrite.)
+ *
+ * @example
+ * ```ts
+ * toPostgresSql("SELECT * FROM t WHERE a = ? AND b = '?'")
+ * // "SELECT * FROM t WHERE a = $1 AND b = '?'"
+ * ```
+ */
+export function toPostgresSql(sql: string): string {
+  let out = '';
+  let code = '';
+  let n = 0;
+  const flush = (): void => {
+    out += code.replace(/\?/g, () => `$${++n}`);
+    code = '';
+  };
+  let i = 0;
+  while (i < sql.length) {
+    const end = literalEnd(sql, i);
+    if (end === i) {
+      code += sql[i];
+      i++;
+    } else {
+      flush();
+      out += sql.slice(i, end);
+      i = end;
+    }
+  }
+  flush();
+  return out;
+}
+
+const IDENT_CHAR = /[A-Za-z0-9_$]/;
+
+/** End (exclusive) of the literal or comment starting at `i`, or `i` when none starts there. */
+function literalEnd(sql: string, i: number): number {
+  const c = sql[i];
+  const next = sql[i + 1];
+  const prev = i > 0 ? sql[i - 1] : undefined;
+  if (c === "'") return quotedEnd(sql, i, "'", isEscapeStringPrefix(sql, i));
+  if (c === '"') return quotedEnd(sql, i, '"', false);
+  if (c === '-' && next === '-') {
+    const nl = sql.indexOf('\n', i);
+    return nl === -1 ? sql.length : nl;
+  }
+  if (c === '/' && next === '*') {
+    // PostgreSQL block comments nest.
+    let depth = 0;
+    let j = i;
+    while (j < sql.length) {
+      if (sql.startsWith('/*', j)) {
+        depth++;
+        j += 2;
+      } else if (sql.startsWith('*/', j)) {
+        depth--;
+        j += 2;
+        if (depth === 0) return j;
+      } else j++;
+    }
+    return sql.length;
+  }
+  if (c === '$' && (prev === undefined || !IDENT_CHAR.test(prev))) {
+    const tag = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i))?.[0];
+    if (tag !== undefined) {
+      const close = sql.indexOf(tag, i + tag.length);
+      return close === -1 ? sql.length : close + tag.length;
+    }
+  }
+  return i;
+}
+
+/** `E'…'` (or `e'…'`) where the E is a prefix, not the end of an identifier. */
+function isEscapeStringPrefix(sql: string, quote: number): boolean {
+  const e = sql[quote - 1];
+  const before = quote >= 2 ? sql[quote - 2] : undefined;
+  return (e === 'E' || e === 'e') && (before === undefined || !IDENT_CHAR.test(before));
+}
+
+function quotedEnd(sql: string, start: number, quote: string, backslashEscapes: boolean): number {
+  let j = start + 1;
+  while (j < sql.length) {
+    const c = sql[j];
+    if (backslashEscapes && c === '\\') j += 2;
+    else if (c === quote) {
+      if (sql[j + 1] === quote) j += 2;
+      else return j + 1;
+    } else j++;
+  }
+  return sql.length;
+}
+
+/** Rewritten SQL by source text: the store's statements are a fixed set. */
+function createRewriteCache(limit = 2000): (sql: string) => string {
+  const cache = new Map<string, string>();
+  return (sql) => {
+    let hit = cache.get(sql);
+    if (hit === undefined) {
+      hit = toPostgresSql(sql);
+      if (cache.size >= limit) cache.clear();
+      cache.set(sql, hit);
+    }
+    return hit;
+  };
+}
+
+/** BIGINT as a number: the seam promises safe integers, so anything larger is an error. */
+function parseInt8(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new RangeError(`BIGINT ${text} is beyond Number.MAX_SAFE_INTEGER`);
+  return value;
+}
+
+/** Type parsers for this pool only: BIGINT/NUMERIC → number, boolean → 0/1. */
+function createTypes(): pg.CustomTypesConfig {
+  const getTypeParser = ((oid: number, format?: 'text' | 'binary') => {
+    if (format === undefined || format === 'text') {
+      if (oid === OID.int8) return parseInt8;
+      if (oid === OID.numeric) return Number;
+      if (oid === OID.bool) return (text: string) => (text === 't' ? 1 : 0);
+    }
+    return format === undefined ? pg.types.getTypeParser(oid) : pg.types.getTypeParser(oid, format);
+  }) as pg.CustomTypesConfig['getTypeParser'];
+  return { getTypeParser };
+}
+
+/** An executor over anything with `query` (the pool, or one client). */
+function createExecutor(queryable: pg.Pool | pg.PoolClient, rewrite: (sql: string) => string): SqlExecutor {
+  const query = async <T>(sql: string, params: readonly SqlValue[] | undefined): Promise<pg.QueryResult> =>
+    await queryable.query<T & pg.QueryResultRow>(rewrite(sql), params === undefined ? [] : [...params]);
+  return {
+    async all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+      return (await query<T>(sql, params)).rows as T[];
+    },
+    async get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined> {
+      return (await query<T>(sql, params)).rows[0] as T | undefined;
+    },
+    async run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }> {
+      return { changes: (await query(sql, params)).rowCount ?? 0 };
+    },
+  };
+}
+
+/** The SQLSTATE of a database error, if it is one. */
+function sqlState(error: unknown): string | undefined {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Signed 64-bit advisory lock key of a name (first 8 bytes of its SHA-256), as text for `::bigint`. */
+export function advisoryLockKey(name: string): string {
+  return createHash('sha256').update(`berth:${name}`).digest().readBigInt64BE(0).toString();
+}
+
+/**
+ * Opens a pool on `options.url`. Connects once before returning, so a wrong
+ * URL or a down server fails here.
+ *
+ * @example
+ * ```ts
+ * const db = await openPostgresDb({ url: 'postgresql://berth@db/berth', poolSize: 20 });
+ * await db.transaction(async (tx) => tx.run('UPDATE tags SET digest = ? WHERE repo = ? AND name = ?', [d, r, t]));
+ * ```
+ * @throws the connection error when the server cannot be reached.
+ */
+export async function openPostgresDb(options: PostgresDbOptions): Promise<PostgresDb> {
+  const types = createTypes();
+  const clientConfig: pg.ClientConfig = {
+    connectionString: options.url,
+    types,
+    application_name: options.applicationName ?? 'berth',
+  };
+  if (options.statementTimeoutMs !== undefined) clientConfig.statement_timeout = options.statementTimeoutMs;
+  const pool = new pg.Pool({ ...clientConfig, max: options.poolSize ?? 10 });
+  const onError = options.onError ?? ((): void => undefined);
+  pool.on('error', onError);
+
+  const attempts = Math.max(1, options.retry?.attempts ?? 8);
+  const baseDelayMs = options.retry?.baseDelayMs ?? 5;
+  const maxDelayMs = options.retry?.maxDelayMs ?? 250;
+  const sleep = options.retry?.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const random = options.retry?.random ?? Math.random;
+  const rewrite = createRewriteCache();
+  const heldLocks = new AsyncLocalStorage<ReadonlySet<string>>();
+
+  // Fail fast on a bad URL or an unreachable server.
+  (await pool.connect()).release();
+
+  const attempt = async <T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+      try {
+        const result = await fn(createExecutor(client, rewrite));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackError) {
+          // The connection is unusable: destroy it rather than return it to the pool.
+          broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+        }
+        throw error;
+      }
+    } finally {
+      client.release(broken);
+    }
+  };
+
+  return {
+    dialect: 'postgres',
+    ...createExecutor(pool, rewrite),
+
+    async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+      for (let n = 1; ; n++) {
+        try {
+          return await attempt(fn);
+        } catch (error) {
+          const state = sqlState(error);
+          if (n >= attempts || state === undefined || !RETRYABLE.has(state)) throw error;
+          const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (n - 1));
+          await sleep(ceiling / 2 + random() * (ceiling / 2));
+        }
+      }
+    },
+
+    async exec(script: string): Promise<void> {
+      // No parameters: the simple query protocol runs every statement, as one
+      // implicit transaction. `?` is left alone: scripts take no parameters.
+      await pool.query(script);
+    },
+
+    async lock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+      const held = heldLocks.getStore() ?? new Set<string>();
+      if (held.has(name)) return await fn();
+      const client = new pg.Client(clientConfig);
+      client.on('error', onError);
+      await client.connect();
+      try {
+        const key = advisoryLockKey(name);
+        await client.query('SELECT pg_advisory_lock($1::bigint)', [key]);
+        try {
+          return await heldLocks.run(new Set([...held, name]), fn);
+        } finally {
+          await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => undefined);
+        }
+      } finally {
+        // Ending the session releases the lock even if the unlock failed.
+        await client.end().catch(() => undefined);
+      }
+    },
+
+    async close(): Promise<void> {
+      await pool.end();
+    },
+  };
+}
