@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { storageDriverSuite } from './conformance/storage-driver-suite.js';
+import type { StorageDriver } from './driver.js';
+import { createFilesystemDriver } from './fs-driver.js';
+
+storageDriverSuite('filesystem', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'berth-fs-driver-'));
+  const driver = createFilesystemDriver({ root });
+  return {
+    driver,
+    cleanup: async () => {
+      await driver.close?.();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('filesystem driver specifics', () => {
+  let parent = '';
+  let root = '';
+  let driver: StorageDriver | undefined;
+  const d = (): StorageDriver => {
+    assert.ok(driver);
+    return driver;
+  };
+  const tmpEntries = async (): Promise<string[]> => readdir(join(root, '_tmp')).catch(() => []);
+
+  beforeEach(async () => {
+    // The root sits inside its own parent so tests can see anything written beside it.
+    parent = await mkdtemp(join(tmpdir(), 'berth-fs-specific-'));
+    root = join(parent, 'root');
+    driver = createFilesystemDriver({ root });
+  });
+  afterEach(async () => {
+    await driver?.close?.();
+    await rm(parent, { recursive: true, force: true });
+  });
+
+  it('leaves nothing in _tmp after commit, cancel or putContent', async () => {
+    const committed = await d().writer('a/committed', { append: false });
+    await committed.write(randomBytes(3 * 1024 * 1024));
+    assert.equal((await tmpEntries()).length, 1, 'the writer stages its bytes in _tmp');
+    await committed.commit();
+    const cancelled = await d().writer('a/cancelled', { append: false });
+    await cancelled.write(randomBytes(10));
+    await cancelled.cancel();
+    await d().putContent('a/put', randomBytes(10));
+    const appending = await d().writer('a/committed', { append: true });
+    await appending.write(randomBytes(10));
+    await appending.cancel();
+    assert.deepEqual(await tmpEntries(), []);
+  });
+
+  it('does not create the final path before commit', async () => {
+    const writer = await d().writer('b/c/file', { append: false });
+    await writer.write(randomBytes(2 * 1024 * 1024));
+    assert.equal(existsSync(join(root, 'b/c/file')), false);
+    await writer.commit();
+    assert.equal(existsSync(join(root, 'b/c/file')), true);
+  });
+
+  it('truncates an appended file back to its committed size on cancel', async () => {
+    const first = randomBytes(1000);
+    await d().putContent('u/data', first);
+    const writer = await d().writer('u/data', { append: true });
+    await writer.write(randomBytes(3 * 1024 * 1024));
+    await writer.cancel();
+    assert.ok((await d().getContent('u/data')).equals(first));
+  });
+
+  it('never writes outside root, and reserves _tmp', async () => {
+    for (const bad of ['../escape', '../root-sibling/x', '/tmp/abs', '_tmp/x', '_tmp']) {
+      await assert.rejects(d().putContent(bad, randomBytes(1)), /invalid storage path/);
+      await assert.rejects(d().writer(bad, { append: true }), /invalid storage path/);
+      await assert.rejects(d().delete(bad), /invalid storage path/);
+    }
+    await d().putContent('inside/file', randomBytes(1));
+    assert.deepEqual(await readdir(parent), ['root']);
+    assert.deepEqual((await readdir(root)).sort(), ['_tmp', 'inside']);
+  });
+
+  it('sweeps temp files older than an hour when created, keeping fresh ones', async () => {
+    await mkdir(join(root, '_tmp'), { recursive: true });
+    await writeFile(join(root, '_tmp', 'stale'), 'x');
+    await writeFile(join(root, '_tmp', 'fresh'), 'x');
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    await utimes(join(root, '_tmp', 'stale'), twoHoursAgo, twoHoursAgo);
+    const swept = createFilesystemDriver({ root });
+    await swept.close?.();
+    assert.deepEqual(await tmpEntries(), ['fresh']);
+  });
+
+  it('works with fsync off', async () => {
+    const fast = createFilesystemDriver({ root, fsync: false });
+    const writer = await fast.writer('f/file', { append: false });
+    const data = randomBytes(5000);
+    await writer.write(data);
+    await writer.commit();
+    assert.ok((await fast.getContent('f/file')).equals(data));
+    await fast.close?.();
+  });
+});

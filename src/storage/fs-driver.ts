@@ -1,0 +1,357 @@
+/**
+ * The filesystem storage driver: files under one root directory.
+ *
+ * New content is written to `<root>/_tmp/<random>` (same filesystem), fsynced
+ * and renamed into place, then the parent directory is fsynced, so a crash
+ * leaves the old file or the new one, never a prefix. `_tmp` is reserved:
+ * storage paths whose first segment is `_tmp` are rejected.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, opendir, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { Readable, addAbortSignal } from 'node:stream';
+import {
+  StorageNotFoundError,
+  assertStoragePath,
+  type FileInfo,
+  type ReadOptions,
+  type StorageDriver,
+  type StorageWriter,
+  type WriterOptions,
+} from './driver.js';
+
+export interface FilesystemDriverOptions {
+  /** Directory that holds every file. Created on first write. */
+  root: string;
+  /** fsync files and directories so a commit survives a crash. Default true; turn off only for tests. */
+  fsync?: boolean;
+}
+
+const TMP_DIR = '_tmp';
+/** Writers collect at least this much before a write syscall; reads use it as highWaterMark. */
+const IO_CHUNK = 1024 * 1024;
+/** Temp files older than this are leftovers of a crashed process. */
+const STALE_TMP_MS = 60 * 60 * 1000;
+
+/**
+ * Creates a driver storing files under `options.root`.
+ *
+ * Guarantees those of {@link StorageDriver}, with one exception that follows
+ * from appending in place: an `append: true` writer writes straight to the
+ * committed file (an upload's own data file), so readers of that path may see
+ * appended bytes before `commit()`; `cancel()` truncates them away again.
+ * Starts a best-effort sweep of `_tmp` files older than an hour; `close()`
+ * waits for it.
+ *
+ * @throws Error from every method, for an invalid or reserved path.
+ * @example
+ * const driver = createFilesystemDriver({ root: '/var/lib/berth/storage' });
+ */
+export function createFilesystemDriver(options: FilesystemDriverOptions): StorageDriver {
+  const root = resolve(options.root);
+  const under = root.endsWith(sep) ? root : root + sep;
+  const tmpRoot = join(root, TMP_DIR);
+  const durable = options.fsync ?? true;
+
+  /** The absolute path of a validated storage path, checked to stay under root. */
+  const full = (path: string): string => {
+    assertStoragePath(path);
+    if (path === TMP_DIR || path.startsWith(`${TMP_DIR}/`)) {
+      throw new Error(`invalid storage path: ${JSON.stringify(path)} is reserved`);
+    }
+    const abs = resolve(root, path);
+    if (!abs.startsWith(under)) throw new Error(`invalid storage path: ${JSON.stringify(path)} escapes root`);
+    return abs;
+  };
+
+  const syncDir = async (dir: string): Promise<void> => {
+    if (durable) await withHandle(dir, 'r', (handle) => handle.sync());
+  };
+
+  /** mkdir -p, fsyncing the parents of every directory it created. */
+  const ensureDir = async (dir: string): Promise<void> => {
+    const first = await mkdir(dir, { recursive: true });
+    if (first === undefined || !durable) return;
+    for (let at = dir; at !== dirname(first); at = dirname(at)) await syncDir(dirname(at));
+  };
+
+  /** Renames into place and makes the new directory entry durable. */
+  const publish = async (from: string, to: string): Promise<void> => {
+    await ensureDir(dirname(to));
+    await rename(from, to);
+    await syncDir(dirname(to));
+  };
+
+  const openTemp = async (): Promise<{ path: string; handle: FileHandle }> => {
+    await mkdir(tmpRoot, { recursive: true });
+    const path = join(tmpRoot, randomUUID());
+    return { path, handle: await open(path, 'wx') };
+  };
+
+  const sweeping = sweepStaleTemp(tmpRoot);
+
+  return {
+    name: 'filesystem',
+
+    async stat(path: string): Promise<FileInfo | undefined> {
+      const info = await stat(full(path)).catch(orUndefinedIfMissing);
+      return info?.isFile() ? { size: info.size, modifiedAt: info.mtime } : undefined;
+    },
+
+    async reader(path: string, readOptions: ReadOptions = {}): Promise<Readable> {
+      const abs = full(path);
+      readOptions.signal?.throwIfAborted();
+      const { handle, size } = await openFile(path, abs);
+      const start = Math.min(readOptions.offset ?? 0, size);
+      const end = readOptions.length === undefined ? size : Math.min(size, start + readOptions.length);
+      if (end <= start) {
+        await handle.close();
+        return Readable.from([]);
+      }
+      // `end` is inclusive; the stream owns the handle and closes it on end, error or destroy.
+      const stream = handle.createReadStream({ start, end: end - 1, highWaterMark: IO_CHUNK });
+      if (readOptions.signal !== undefined) addAbortSignal(readOptions.signal, stream);
+      return stream;
+    },
+
+    async getContent(path: string): Promise<Buffer> {
+      const { handle } = await openFile(path, full(path));
+      return handle.readFile().finally(() => handle.close());
+    },
+
+    async putContent(path: string, data: Uint8Array): Promise<void> {
+      const abs = full(path);
+      const temp = await openTemp();
+      try {
+        await temp.handle.writeFile(data);
+        if (durable) await temp.handle.sync();
+        await temp.handle.close();
+        await publish(temp.path, abs);
+      } catch (err) {
+        await temp.handle.close().catch(ignore);
+        await unlink(temp.path).catch(ignore);
+        throw err;
+      }
+    },
+
+    async writer(path: string, writerOptions: WriterOptions): Promise<StorageWriter> {
+      const abs = full(path);
+      if (writerOptions.append) {
+        await ensureDir(dirname(abs));
+        // 'ax' first tells a new file (removed by cancel) from an existing one (truncated back).
+        let created = true;
+        const handle = await open(abs, 'ax').catch(async (err: unknown) => {
+          if (!isCode(err, 'EEXIST')) throw err;
+          created = false;
+          return open(abs, 'a');
+        });
+        const initial = await handle.stat().then(
+          (info) => info.size,
+          async (err: unknown) => {
+            await handle.close();
+            throw err;
+          },
+        );
+        return createFileWriter(handle, initial, durable, {
+          commit: async () => {
+            if (created) await syncDir(dirname(abs));
+          },
+          cancel: async () => {
+            if (created) await unlink(abs).catch(ignore);
+            else await withHandle(abs, 'r+', (handle) => handle.truncate(initial));
+          },
+        });
+      }
+      const temp = await openTemp();
+      return createFileWriter(temp.handle, 0, durable, {
+        commit: () => publish(temp.path, abs),
+        cancel: () => unlink(temp.path).catch(ignore),
+      });
+    },
+
+    async move(from: string, to: string): Promise<void> {
+      const source = full(from);
+      const target = full(to);
+      const info = await stat(source).catch(orUndefinedIfMissing);
+      if (!info?.isFile()) throw new StorageNotFoundError(from);
+      await publish(source, target).catch((err: unknown) => {
+        throw isMissing(err) ? new StorageNotFoundError(from) : err;
+      });
+      if (dirname(source) !== dirname(target)) await syncDir(dirname(source));
+    },
+
+    async delete(path: string): Promise<void> {
+      await rm(full(path), { recursive: true, force: true }).catch(orUndefinedIfMissing);
+    },
+
+    async *list(prefix: string): AsyncIterable<string> {
+      const base = full(prefix);
+      for await (const file of walk(base)) yield `${prefix}/${relative(base, file).split(sep).join('/')}`;
+    },
+
+    async close(): Promise<void> {
+      await sweeping;
+    },
+  };
+}
+
+interface FinishHooks {
+  /** Runs after the handle is flushed, fsynced and closed. */
+  commit(): Promise<void>;
+  /** Runs after the handle is closed, to discard this writer's bytes. */
+  cancel(): Promise<void>;
+}
+
+/** A buffering writer over an open handle; see {@link StorageWriter}. */
+function createFileWriter(handle: FileHandle, initial: number, durable: boolean, hooks: FinishHooks): StorageWriter {
+  const staging = Buffer.allocUnsafe(IO_CHUNK);
+  let filled = 0;
+  let size = initial;
+  let state: 'open' | 'busy' | 'committed' | 'cancelled' | 'failed' = 'open';
+  let closed = false;
+
+  const writeAll = async (data: Uint8Array): Promise<void> => {
+    for (let at = 0; at < data.length;) {
+      const { bytesWritten } = await handle.write(data, at, data.length - at, null);
+      at += bytesWritten;
+    }
+  };
+  const flush = async (): Promise<void> => {
+    await writeAll(staging.subarray(0, filled));
+    filled = 0;
+  };
+  const closeHandle = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await handle.close();
+  };
+  /**
+   * Runs one operation at a time; a failure leaves the writer able only to
+   * cancel. A cancel that lands mid-operation wins: the state stays cancelled.
+   */
+  const exclusive = async (what: string, op: () => Promise<void>, after: 'open' | 'committed'): Promise<void> => {
+    if (state !== 'open') throw new Error(`cannot ${what}: storage writer is ${state}`);
+    state = 'busy';
+    try {
+      await op();
+      if (state === 'busy') state = after;
+    } catch (err) {
+      if (state === 'busy') state = 'failed';
+      throw err;
+    }
+  };
+
+  return {
+    get size() {
+      return size;
+    },
+    write: (chunk) =>
+      exclusive(
+        'write',
+        async () => {
+          let at = 0;
+          while (at < chunk.length) {
+            if (filled === 0 && chunk.length - at >= IO_CHUNK) {
+              await writeAll(chunk.subarray(at));
+              break;
+            }
+            const n = Math.min(IO_CHUNK - filled, chunk.length - at);
+            staging.set(chunk.subarray(at, at + n), filled);
+            filled += n;
+            at += n;
+            if (filled === IO_CHUNK) await flush();
+          }
+          size += chunk.length;
+        },
+        'open',
+      ),
+    commit: () =>
+      exclusive(
+        'commit',
+        async () => {
+          await flush();
+          if (durable) await handle.sync();
+          await closeHandle();
+          await hooks.commit();
+        },
+        'committed',
+      ),
+    async cancel(): Promise<void> {
+      if (state === 'committed' || state === 'cancelled') return;
+      state = 'cancelled';
+      filled = 0;
+      await closeHandle().catch(ignore);
+      await hooks.cancel();
+    },
+  };
+}
+
+/** Every regular file below `dir`, depth first; a missing dir (or a file) yields nothing. */
+async function* walk(dir: string): AsyncGenerator<string> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch((err: unknown) => {
+    if (isMissing(err)) return [];
+    throw err;
+  });
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walk(path);
+    else if (entry.isFile()) yield path;
+  }
+}
+
+/** Opens a regular file for reading. @throws StorageNotFoundError when there is none. */
+async function openFile(path: string, abs: string): Promise<{ handle: FileHandle; size: number }> {
+  const handle = await open(abs, 'r').catch((err: unknown) => {
+    throw isMissing(err) ? new StorageNotFoundError(path) : err;
+  });
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new StorageNotFoundError(path);
+    return { handle, size: info.size };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+/** Opens `path`, runs `use`, and closes the handle whatever happens. */
+async function withHandle<T>(path: string, flags: string, use: (handle: FileHandle) => Promise<T>): Promise<T> {
+  const handle = await open(path, flags);
+  try {
+    return await use(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Best effort: removes temp files a crashed process left behind. Never rejects. */
+async function sweepStaleTemp(tmpRoot: string): Promise<void> {
+  try {
+    const dir = await opendir(tmpRoot);
+    const cutoff = Date.now() - STALE_TMP_MS;
+    for await (const entry of dir) {
+      const path = join(tmpRoot, entry.name);
+      const info = await stat(path).catch(orUndefinedIfMissing);
+      if (info !== undefined && info.mtimeMs < cutoff) await rm(path, { recursive: true, force: true });
+    }
+  } catch {
+    // A missing _tmp or a racing delete is not worth failing start-up for.
+  }
+}
+
+function isCode(err: unknown, ...codes: string[]): boolean {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && codes.includes(code);
+}
+
+/** ENOTDIR too: a path below a file holds nothing. */
+function isMissing(err: unknown): boolean {
+  return isCode(err, 'ENOENT', 'ENOTDIR');
+}
+
+function orUndefinedIfMissing(err: unknown): undefined {
+  if (isMissing(err)) return undefined;
+  throw err;
+}
+
+function ignore(): void {}
