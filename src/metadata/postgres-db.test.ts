@@ -94,6 +94,40 @@ describe('openPostgresDb', { skip: serviceSkipReason(probePostgres) }, () => {
     assert.deepEqual(await db.all('SELECT k FROM t'), [{ k: 'kept' }]);
   });
 
+  test('transactions are READ COMMITTED unless asked otherwise', async () => {
+    const level = "SELECT current_setting('transaction_isolation') AS level";
+    const db = await open();
+    assert.deepEqual(await db.transaction((tx) => tx.get(level)), { level: 'read committed' });
+    const strict = await open({ isolation: 'serializable' });
+    assert.deepEqual(await strict.transaction((tx) => tx.get(level)), { level: 'serializable' });
+  });
+
+  test('refuses db calls inside a transaction and tx calls after it', async () => {
+    const db = await open();
+    let leaked: { get(sql: string): Promise<unknown> } | undefined;
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        leaked = tx;
+        await db.get('SELECT 1 AS one');
+      }),
+      /inside a transaction would deadlock/,
+    );
+    await assert.rejects(db.transaction(() => db.transaction(async () => 1)), /inside a transaction/);
+    await assert.rejects(async () => leaked?.get('SELECT 1 AS one'), /after its transaction ended/);
+    assert.deepEqual(await db.get('SELECT 1 AS one'), { one: 1 });
+  });
+
+  test('survives the server ending a connection in the middle of a transaction', async () => {
+    const db = await open({ poolSize: 1 });
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx.get('SELECT pg_terminate_backend(pg_backend_pid())');
+      }),
+    );
+    // The broken client was dropped; the pool of one connects afresh.
+    assert.deepEqual(await db.transaction((tx) => tx.get('SELECT 2 AS two')), { two: 2 });
+  });
+
   test('retries a serialization failure with backoff, bounded', async () => {
     const delays: number[] = [];
     const db = await open({ retry: { attempts: 3, sleep: async (ms) => void delays.push(ms), random: () => 0.5 } });
@@ -130,7 +164,7 @@ describe('openPostgresDb', { skip: serviceSkipReason(probePostgres) }, () => {
   });
 
   test('two conflicting serializable transactions both end committed, in some serial order', async () => {
-    const db = await open({ retry: { sleep: async () => undefined } });
+    const db = await open({ isolation: 'serializable', retry: { sleep: async () => undefined } });
     await db.exec('CREATE TABLE ledger (n BIGINT PRIMARY KEY)');
     // Each reads the highest n and inserts the next one: write skew that only
     // SERIALIZABLE catches. Both first attempts read before either writes.

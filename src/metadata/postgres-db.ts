@@ -8,11 +8,16 @@
  * - Values: BIGINT and NUMERIC (what `SUM(bigint)` returns) come back as JS
  *   numbers, booleans as 0/1, like SQLite. The parsers are set on this pool
  *   only, never on `pg.types`.
- * - Transactions are SERIALIZABLE on one pooled client. A serialization
- *   failure, a deadlock or a unique violation (a concurrent insert of the
- *   same key) rolls back and runs the whole function again, a bounded number
- *   of times with jittered exponential backoff; so `fn` must have no effects
- *   outside the database, and may run more than once.
+ * - Transactions run on one pooled client, READ COMMITTED by default: the
+ *   SQL store takes the row locks it needs (`sql-store-manifests.ts`) and
+ *   numbers events under the `counters` row lock, which a stricter level
+ *   would turn into a serialization failure for every concurrent writer.
+ *   A serialization failure or a deadlock rolls back and runs the whole
+ *   function again, a bounded number of times with jittered exponential
+ *   backoff; so `fn` must have no effects outside the database, and may run
+ *   more than once. Unique and foreign-key violations are not retried: the
+ *   store's upserts use `ON CONFLICT`, so those are real errors (a duplicate
+ *   event id, a blob record removed by GC under a push).
  * - {@link PostgresDb.lock} serialises work across processes with a
  *   session advisory lock: the migration runner wraps its whole
  *   read-version-then-apply in it so that instances starting together
@@ -31,7 +36,9 @@ export interface PostgresDbOptions {
   poolSize?: number;
   /** Server-side `statement_timeout` of every connection; default: the server's. */
   statementTimeoutMs?: number;
-  /** Retries of serialization failures, deadlocks and unique-key races. */
+  /** Isolation level of {@link SqlDb.transaction}. Default `read committed`. */
+  isolation?: 'read committed' | 'repeatable read' | 'serializable';
+  /** Retries of serialization failures and deadlocks. */
   retry?: RetryOptions;
   /**
    * Errors of idle pooled connections (the server went away); the pool drops
@@ -69,12 +76,8 @@ export interface PostgresDb extends SqlDb {
   lock<T>(name: string, fn: () => Promise<T>): Promise<T>;
 }
 
-/**
- * SQLSTATEs after which a whole transaction is run again: serialization
- * failure, deadlock, and unique violation (two transactions inserting the
- * same new key; on retry the loser sees the winner's row).
- */
-const RETRYABLE = new Set(['40001', '40P01', '23505']);
+/** SQLSTATEs after which a whole transaction is run again: serialization failure, deadlock. */
+const RETRYABLE = new Set(['40001', '40P01']);
 
 const OID = { bool: 16, int8: 20, numeric: 1700 } as const;
 
@@ -208,19 +211,28 @@ function createTypes(): pg.CustomTypesConfig {
   return { getTypeParser };
 }
 
-/** An executor over anything with `query` (the pool, or one client). */
-function createExecutor(queryable: pg.Pool | pg.PoolClient, rewrite: (sql: string) => string): SqlExecutor {
-  const query = async <T>(sql: string, params: readonly SqlValue[] | undefined): Promise<pg.QueryResult> =>
-    await queryable.query<T & pg.QueryResultRow>(rewrite(sql), params === undefined ? [] : [...params]);
+/**
+ * An executor over anything with `query` (the pool, or one client); `check`
+ * runs before each statement and may throw (misuse guards).
+ */
+function createExecutor(
+  queryable: pg.Pool | pg.PoolClient,
+  rewrite: (sql: string) => string,
+  check: (what: string) => void,
+): SqlExecutor {
+  const query = async (what: string, sql: string, params: readonly SqlValue[] | undefined): Promise<pg.QueryResult> => {
+    check(what);
+    return await queryable.query(rewrite(sql), params === undefined ? [] : [...params]);
+  };
   return {
     async all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
-      return (await query<T>(sql, params)).rows as T[];
+      return (await query('all', sql, params)).rows as T[];
     },
     async get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined> {
-      return (await query<T>(sql, params)).rows[0] as T | undefined;
+      return (await query('get', sql, params)).rows[0] as T | undefined;
     },
     async run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }> {
-      return { changes: (await query(sql, params)).rowCount ?? 0 };
+      return { changes: (await query('run', sql, params)).rowCount ?? 0 };
     },
   };
 }
@@ -265,39 +277,73 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Postgr
   const sleep = options.retry?.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const random = options.retry?.random ?? Math.random;
   const rewrite = createRewriteCache();
+  const begin = `BEGIN ISOLATION LEVEL ${(options.isolation ?? 'read committed').toUpperCase()}`;
   const heldLocks = new AsyncLocalStorage<ReadonlySet<string>>();
 
   // Fail fast on a bad URL or an unreachable server.
   (await pool.connect()).release();
 
+  // Marks the async context of a transaction's callback: a call on `db`
+  // itself there would wait for a second connection, and for row locks its
+  // own transaction holds (a hang PostgreSQL cannot see), so it throws, as
+  // the SQLite engine does.
+  const inTransaction = new AsyncLocalStorage<true>();
+  const outsideTransaction = (what: string): void => {
+    if (inTransaction.getStore() === true) {
+      throw new Error(`postgres: db.${what} inside a transaction would deadlock; use the transaction's executor`);
+    }
+  };
+
+  /** One attempt: BEGIN, fn, COMMIT on one client; ROLLBACK when fn rejects. */
   const attempt = async <T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
+    // A checked-out client has no error listener: an unhandled 'error' event
+    // (the server closed the connection) would end the process.
     let broken: Error | undefined;
-    try {
-      await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+    const onClientError = (error: Error): void => {
+      broken = error;
+    };
+    client.on('error', onClientError);
+    let active = true;
+    const tx = createExecutor(client, rewrite, (what) => {
+      if (!active) throw new Error(`postgres: tx.${what} after its transaction ended`);
+    });
+    // A BEGIN, COMMIT or ROLLBACK failing without a SQLSTATE means the
+    // connection itself failed: do not reuse it.
+    const control = async (sql: string): Promise<void> => {
       try {
-        const result = await fn(createExecutor(client, rewrite));
-        await client.query('COMMIT');
-        return result;
+        await client.query(sql);
       } catch (error) {
-        try {
-          await client.query('ROLLBACK');
-        } catch (rollbackError) {
-          // The connection is unusable: destroy it rather than return it to the pool.
-          broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-        }
+        if (sqlState(error) === undefined) broken ??= error instanceof Error ? error : new Error(String(error));
         throw error;
       }
+    };
+    try {
+      await control(begin);
+      let result: T;
+      try {
+        result = await inTransaction.run(true, () => fn(tx));
+      } catch (error) {
+        active = false;
+        await control('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+      active = false;
+      await control('COMMIT');
+      return result;
     } finally {
+      active = false;
+      client.removeListener('error', onClientError);
       client.release(broken);
     }
   };
 
   return {
     dialect: 'postgres',
-    ...createExecutor(pool, rewrite),
+    ...createExecutor(pool, rewrite, outsideTransaction),
 
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+      outsideTransaction('transaction');
       for (let n = 1; ; n++) {
         try {
           return await attempt(fn);
@@ -311,6 +357,7 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Postgr
     },
 
     async exec(script: string): Promise<void> {
+      outsideTransaction('exec');
       // No parameters: the simple query protocol runs every statement, as one
       // implicit transaction. `?` is left alone: scripts take no parameters.
       await pool.query(script);

@@ -223,7 +223,10 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       try {
-        await client.query(`CREATE DATABASE "${db}" ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`);
+        // FILE_COPY (PostgreSQL 15+) is twice as fast as the default WAL_LOG for a small template.
+        const version = Number((await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]?.v);
+        const strategy = version >= 150000 ? ' STRATEGY FILE_COPY' : '';
+        await client.query(`CREATE DATABASE "${db}" ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0${strategy}`);
       } finally {
         await client.end();
       }
