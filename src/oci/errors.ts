@@ -1,48 +1,58 @@
 /**
  * The one error table. Every error a client can see is declared here once,
- * with its wire code, its HTTP status and its message.
+ * with the code sent on the wire, its HTTP status and its message.
  *
  * distribution-spec: "Error Codes" lists code-1 … code-14; the Docker-era
  * extras (`TAG_INVALID`, `PAGINATION_NUMBER_INVALID`, …) and berth's own
- * codes follow the same shape. Services throw {@link RegistryError}; only the
+ * conditions map onto a spec code (a 4xx `code` MUST be one of the spec's),
+ * with their own status. Services throw {@link RegistryError}; only the
  * HTTP error handler turns one into a response.
  */
 export const ERROR_TABLE = {
-  BLOB_UNKNOWN: { status: 404, message: 'blob unknown to registry' },
-  BLOB_UPLOAD_INVALID: { status: 400, message: 'blob upload invalid' },
-  BLOB_UPLOAD_UNKNOWN: { status: 404, message: 'blob upload unknown to registry' },
-  DIGEST_INVALID: { status: 400, message: 'provided digest did not match uploaded content' },
+  BLOB_UNKNOWN: { code: 'BLOB_UNKNOWN', status: 404, message: 'blob unknown to registry' },
+  BLOB_UPLOAD_INVALID: { code: 'BLOB_UPLOAD_INVALID', status: 400, message: 'blob upload invalid' },
+  BLOB_UPLOAD_UNKNOWN: { code: 'BLOB_UPLOAD_UNKNOWN', status: 404, message: 'blob upload unknown to registry' },
+  DIGEST_INVALID: { code: 'DIGEST_INVALID', status: 400, message: 'provided digest did not match uploaded content' },
   MANIFEST_BLOB_UNKNOWN: {
+    code: 'MANIFEST_BLOB_UNKNOWN',
     status: 400,
     message: 'manifest references a manifest or blob unknown to registry',
   },
-  MANIFEST_INVALID: { status: 400, message: 'manifest invalid' },
-  MANIFEST_UNKNOWN: { status: 404, message: 'manifest unknown to registry' },
-  NAME_INVALID: { status: 400, message: 'invalid repository name' },
-  NAME_UNKNOWN: { status: 404, message: 'repository name not known to registry' },
-  SIZE_INVALID: { status: 400, message: 'provided length did not match content length' },
-  UNAUTHORIZED: { status: 401, message: 'authentication required' },
-  DENIED: { status: 403, message: 'requested access to the resource is denied' },
-  UNSUPPORTED: { status: 405, message: 'the operation is unsupported' },
-  TOOMANYREQUESTS: { status: 429, message: 'too many requests' },
-  // Docker Registry v2 legacy codes, still read by docker and containerd.
-  TAG_INVALID: { status: 400, message: 'manifest tag did not match URI' },
-  PAGINATION_NUMBER_INVALID: { status: 400, message: 'invalid number of results requested' },
-  // berth's own codes, for conditions the spec table has no row for.
-  RANGE_INVALID: { status: 416, message: 'requested range not satisfiable' },
-  MANIFEST_TOO_LARGE: { status: 413, message: 'manifest exceeds the size limit' },
-  BLOB_TOO_LARGE: { status: 413, message: 'blob exceeds the size limit' },
-  URI_TOO_LONG: { status: 414, message: 'too many tags in one request' },
-  QUOTA_EXCEEDED: { status: 403, message: 'repository storage quota exceeded' },
-  NOT_FOUND: { status: 404, message: 'no such endpoint' },
-  METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed on this endpoint' },
-  BAD_REQUEST: { status: 400, message: 'bad request' },
-  REQUEST_TIMEOUT: { status: 408, message: 'request timed out' },
-  UNAVAILABLE: { status: 503, message: 'service temporarily unavailable' },
-} as const satisfies Record<string, { status: number; message: string }>;
+  MANIFEST_INVALID: { code: 'MANIFEST_INVALID', status: 400, message: 'manifest invalid' },
+  MANIFEST_UNKNOWN: { code: 'MANIFEST_UNKNOWN', status: 404, message: 'manifest unknown to registry' },
+  NAME_INVALID: { code: 'NAME_INVALID', status: 400, message: 'invalid repository name' },
+  NAME_UNKNOWN: { code: 'NAME_UNKNOWN', status: 404, message: 'repository name not known to registry' },
+  SIZE_INVALID: { code: 'SIZE_INVALID', status: 400, message: 'provided length did not match content length' },
+  UNAUTHORIZED: { code: 'UNAUTHORIZED', status: 401, message: 'authentication required' },
+  DENIED: { code: 'DENIED', status: 403, message: 'requested access to the resource is denied' },
+  UNSUPPORTED: { code: 'UNSUPPORTED', status: 405, message: 'the operation is unsupported' },
+  TOOMANYREQUESTS: { code: 'TOOMANYREQUESTS', status: 429, message: 'too many requests' },
+  // Docker Registry v2 legacy codes the spec says clients may meet.
+  TAG_INVALID: { code: 'TAG_INVALID', status: 400, message: 'invalid tag' },
+  PAGINATION_NUMBER_INVALID: {
+    code: 'PAGINATION_NUMBER_INVALID',
+    status: 400,
+    message: 'invalid number of results requested',
+  },
+  // berth's own conditions, each sent with the spec code that fits it best.
+  RANGE_INVALID: { code: 'BLOB_UPLOAD_INVALID', status: 416, message: 'requested range not satisfiable' },
+  MANIFEST_TOO_LARGE: { code: 'MANIFEST_INVALID', status: 413, message: 'manifest exceeds the size limit' },
+  BLOB_TOO_LARGE: { code: 'SIZE_INVALID', status: 413, message: 'blob exceeds the size limit' },
+  TOO_MANY_TAGS: { code: 'MANIFEST_INVALID', status: 414, message: 'too many tags in one request' },
+  QUOTA_EXCEEDED: { code: 'DENIED', status: 403, message: 'repository storage quota exceeded' },
+  UNKNOWN_ENDPOINT: { code: 'UNSUPPORTED', status: 404, message: 'no such endpoint' },
+  METHOD_NOT_ALLOWED: { code: 'UNSUPPORTED', status: 405, message: 'method not allowed on this endpoint' },
+  UNSUPPORTED_MEDIA_TYPE: { code: 'UNSUPPORTED', status: 415, message: 'unsupported content type' },
+  BAD_PARAMETER: { code: 'UNSUPPORTED', status: 400, message: 'invalid request parameter' },
+  REQUEST_TIMEOUT: { code: 'BLOB_UPLOAD_INVALID', status: 408, message: 'request body not received in time' },
+  UNAVAILABLE: { code: 'UNAVAILABLE', status: 503, message: 'service temporarily unavailable' },
+} as const satisfies Record<string, { code: string; status: number; message: string }>;
 
-/** A wire error code: the keys of {@link ERROR_TABLE}. */
+/** A reason a service can name: the keys of {@link ERROR_TABLE}. */
 export type ErrorCode = keyof typeof ERROR_TABLE;
+
+/** What goes on the wire as `code`: one of the spec's table (plus the legacy ones). */
+export type WireCode = (typeof ERROR_TABLE)[ErrorCode]['code'];
 
 /** Options carried beside the code: extra headers (e.g. `Range`, `Retry-After`). */
 export interface RegistryErrorOptions {
@@ -78,10 +88,11 @@ export class RegistryError extends Error {
   }
 
   /** The body element of `{"errors":[...]}`. */
-  toJSON(): { code: ErrorCode; message: string; detail?: unknown } {
-    const body: { code: ErrorCode; message: string; detail?: unknown } = {
-      code: this.code,
-      message: ERROR_TABLE[this.code].message,
+  toJSON(): { code: WireCode; message: string; detail?: unknown } {
+    const entry = ERROR_TABLE[this.code];
+    const body: { code: WireCode; message: string; detail?: unknown } = {
+      code: entry.code,
+      message: entry.message,
     };
     if (this.detail !== undefined) body.detail = this.detail;
     return body;

@@ -1,0 +1,179 @@
+/**
+ * Loading configuration: YAML file, then `BERTH_…` environment variables,
+ * then CLI flags; defaults filled from the schema; validated once at start-up
+ * with errors that name the bad field's path.
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import {
+  ConfigSchema,
+  FilesystemStorageSchema,
+  MemoryStorageSchema,
+  PostgresMetadataSchema,
+  S3StorageSchema,
+  SqliteMetadataSchema,
+  type Config,
+} from './schema.js';
+
+/** A configuration problem; `message` names the file and field and says what to do. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadConfigOptions {
+  /** Path of a YAML (or JSON) config file. */
+  file?: string;
+  /** Environment to read `BERTH_…` overrides from. */
+  env?: NodeJS.ProcessEnv;
+  /** Highest-precedence overrides (CLI flags), as dotted paths: `{ 'listen': '0.0.0.0:5000' }`. */
+  overrides?: Record<string, unknown>;
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceTypes: false });
+const validateRoot = ajv.compile(ConfigSchema);
+const branches: Record<string, Record<string, ValidateFunction>> = {
+  storage: {
+    filesystem: ajv.compile(FilesystemStorageSchema),
+    memory: ajv.compile(MemoryStorageSchema),
+    s3: ajv.compile(S3StorageSchema),
+  },
+  metadata: {
+    sqlite: ajv.compile(SqliteMetadataSchema),
+    postgres: ajv.compile(PostgresMetadataSchema),
+  },
+};
+
+function formatErrors(errors: ErrorObject[] | null | undefined, prefix: string): string {
+  return (errors ?? [])
+    .filter((e) => !['anyOf', 'oneOf'].includes(e.keyword))
+    .map((e) => {
+      const path = `${prefix}${e.instancePath.replace(/^\//, '').replaceAll('/', '.')}`.replace(/\.$/, '');
+      if (e.keyword === 'additionalProperties') {
+        const extra = (e.params as { additionalProperty: string }).additionalProperty;
+        return `${path ? `${path}.` : ''}${extra}: unknown option`;
+      }
+      return `${path || '(root)'}: ${e.message ?? 'invalid'}`;
+    })
+    .filter((line, i, all) => all.indexOf(line) === i)
+    .join('\n  ');
+}
+
+/** `BERTH_REGISTRY__MAX_MANIFEST_BYTES` → `registry.maxManifestBytes`. */
+export function envPath(name: string): string {
+  return name
+    .slice('BERTH_'.length)
+    .split('__')
+    .map((part) => part.toLowerCase().replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()))
+    .join('.');
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1] as string] = value;
+}
+
+function parseScalar(raw: string): unknown {
+  try {
+    return parseYaml(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
+/** Environment variables that are not configuration paths. */
+const NON_CONFIG_ENV = new Set(['BERTH_CONFIG']);
+
+function readFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${file} is not valid YAML: ${(err as Error).message}`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ConfigError(`config file ${file} must hold a mapping of options`);
+  }
+  return doc as Record<string, unknown>;
+}
+
+function validateBranch(raw: Record<string, unknown>, section: 'storage' | 'metadata', where: string): void {
+  const defaults = { storage: 'filesystem', metadata: 'sqlite' } as const;
+  const value = (raw[section] ??= { driver: defaults[section] }) as Record<string, unknown>;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(`${where}${section}: must be a mapping with a "driver"`);
+  }
+  value.driver ??= defaults[section];
+  const choices = branches[section] as Record<string, ValidateFunction>;
+  const validate = choices[String(value.driver)];
+  if (validate === undefined) {
+    throw new ConfigError(
+      `${where}${section}.driver: "${String(value.driver)}" is not one of ${Object.keys(choices).join(', ')}`,
+    );
+  }
+  if (!validate(value)) {
+    throw new ConfigError(`${where}invalid configuration:\n  ${formatErrors(validate.errors, `${section}.`)}`);
+  }
+}
+
+/**
+ * Loads, merges and validates the configuration.
+ *
+ * @throws ConfigError naming the file and every bad field.
+ * @example
+ * const config = loadConfig({ file: 'berth.yaml', env: process.env, overrides: { listen: ':5001' } });
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? {};
+  const file = options.file ?? env.BERTH_CONFIG;
+  const raw: Record<string, unknown> = file === undefined ? {} : readFile(file);
+  for (const [name, value] of Object.entries(env)) {
+    if (name.startsWith('BERTH_') && !NON_CONFIG_ENV.has(name) && value !== undefined) {
+      setPath(raw, envPath(name), parseScalar(value));
+    }
+  }
+  for (const [path, value] of Object.entries(options.overrides ?? {})) {
+    if (value !== undefined) setPath(raw, path, value);
+  }
+  const where = file === undefined ? '' : `${file}: `;
+  validateBranch(raw, 'storage', where);
+  validateBranch(raw, 'metadata', where);
+  for (const key of ['registry', 'log', 'http'] as const) raw[key] ??= {};
+  if (!validateRoot(raw)) {
+    throw new ConfigError(`${where}invalid configuration:\n  ${formatErrors(validateRoot.errors, '')}`);
+  }
+  const config = raw as Config;
+  parseListen(config.listen, `${where}listen`);
+  return config;
+}
+
+/**
+ * Splits `host:port` (or `[v6]:port`, or `:port` for all interfaces).
+ *
+ * @throws ConfigError when the value is not host:port with a port 0–65535.
+ */
+export function parseListen(listen: string, where = 'listen'): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(listen);
+  const port = Number(m?.[3]);
+  if (m === null || port > 65535) {
+    throw new ConfigError(`${where}: "${listen}" must be host:port, e.g. 127.0.0.1:5000`);
+  }
+  const host = m[1] ?? m[2] ?? '';
+  return { host: host === '' ? '0.0.0.0' : host, port };
+}

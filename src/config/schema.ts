@@ -1,0 +1,136 @@
+/**
+ * The configuration schema: the single source of the `Config` type, of
+ * validation (errors name the bad field's path) and of `berth config schema`.
+ * `berth.example.yaml` at the repository root documents every option.
+ *
+ * Storage and metadata are tagged unions on `driver`; `load.ts` validates
+ * the tag first so an error says "storage.driver must be one of …" rather
+ * than a wall of anyOf failures.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+const Seconds = (def: number, description: string) =>
+  Type.Integer({ minimum: 0, default: def, description });
+
+export const FilesystemStorageSchema = Type.Object(
+  {
+    driver: Type.Literal('filesystem'),
+    path: Type.Optional(Type.String({ description: 'Blob directory. Default: <dataDir>/storage.' })),
+    fsync: Type.Boolean({ default: true, description: 'fsync every committed blob (durable across power loss).' }),
+  },
+  { additionalProperties: false },
+);
+
+export const MemoryStorageSchema = Type.Object(
+  { driver: Type.Literal('memory') },
+  { additionalProperties: false, description: 'Volatile; for tests.' },
+);
+
+export const S3StorageSchema = Type.Object(
+  {
+    driver: Type.Literal('s3'),
+    bucket: Type.String({ minLength: 1 }),
+    prefix: Type.Optional(Type.String()),
+    region: Type.String({ default: 'us-east-1' }),
+    endpoint: Type.Optional(Type.String({ description: 'Custom endpoint, e.g. http://127.0.0.1:7480' })),
+    forcePathStyle: Type.Boolean({ default: false }),
+    accessKeyId: Type.Optional(Type.String()),
+    secretAccessKey: Type.Optional(Type.String()),
+    partSizeBytes: Type.Integer({ minimum: 5 * 1024 * 1024, default: 16 * 1024 * 1024 }),
+    redirect: Type.Boolean({ default: false, description: 'Redirect blob GETs to presigned URLs.' }),
+    redirectExpirySeconds: Seconds(900, 'Lifetime of presigned URLs.'),
+  },
+  { additionalProperties: false },
+);
+
+export const StorageSchema = Type.Union([FilesystemStorageSchema, MemoryStorageSchema, S3StorageSchema]);
+
+export const SqliteMetadataSchema = Type.Object(
+  {
+    driver: Type.Literal('sqlite'),
+    path: Type.Optional(Type.String({ description: 'Database file. Default: <dataDir>/berth.db.' })),
+    synchronous: Type.Union([Type.Literal('FULL'), Type.Literal('NORMAL')], { default: 'FULL' }),
+  },
+  { additionalProperties: false },
+);
+
+export const PostgresMetadataSchema = Type.Object(
+  {
+    driver: Type.Literal('postgres'),
+    url: Type.String({ minLength: 1, description: 'postgres://user:password@host:5432/db' }),
+    poolSize: Type.Integer({ minimum: 1, default: 10 }),
+  },
+  { additionalProperties: false },
+);
+
+export const MetadataSchema = Type.Union([SqliteMetadataSchema, PostgresMetadataSchema]);
+
+export const RegistrySchema = Type.Object(
+  {
+    deleteEnabled: Type.Boolean({ default: true, description: 'Allow DELETE of manifests, tags and blobs.' }),
+    maxManifestBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
+    maxBlobBytes: Type.Integer({ minimum: 0, default: 0, description: '0: no limit.' }),
+    uploadTtlSeconds: Seconds(24 * 3600, 'Idle upload sessions expire after this long.'),
+    uploadExpiryIntervalSeconds: Seconds(600, 'How often expired sessions are swept.'),
+    chunkMinLength: Type.Integer({ minimum: 0, default: 0, description: 'OCI-Chunk-Min-Length; 0: none.' }),
+    legacyDockerConversion: Type.Boolean({
+      default: false,
+      description: 'Convert OCI manifests to Docker schema2 for clients that accept only Docker types.',
+    }),
+    maxTagsPerPush: Type.Integer({ minimum: 1, default: 100 }),
+    referrersPageSize: Type.Integer({ minimum: 1, default: 1000 }),
+    defaultPageSize: Type.Integer({ minimum: 1, default: 1000, description: 'Tags/catalog page size without n.' }),
+    maxPageSize: Type.Integer({ minimum: 1, default: 10000 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const LogSchema = Type.Object(
+  {
+    level: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { default: 'info' },
+    ),
+    format: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json' }),
+    requests: Type.Boolean({ default: true, description: 'Log one line per request.' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const HttpSchema = Type.Object(
+  {
+    requestTimeoutSeconds: Seconds(0, 'Whole-request limit; 0: none (large blobs take time).'),
+    headersTimeoutSeconds: Seconds(30, 'Time to receive request headers (slowloris guard).'),
+    idleTimeoutSeconds: Seconds(75, 'Keep-alive idle timeout.'),
+    maxHeaderBytes: Type.Integer({ minimum: 1024, default: 16384 }),
+    trustProxy: Type.Boolean({ default: false, description: 'Honour X-Forwarded-* headers.' }),
+    shutdownGraceSeconds: Seconds(25, 'Time to finish in-flight requests on shutdown.'),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    listen: Type.String({ default: '127.0.0.1:5000', description: 'host:port to listen on.' }),
+    dataDir: Type.String({ default: './berth-data', description: 'Where embedded data lives.' }),
+    publicUrl: Type.Optional(Type.String({ description: 'External base URL, for absolute links.' })),
+    storage: StorageSchema,
+    metadata: MetadataSchema,
+    registry: RegistrySchema,
+    log: LogSchema,
+    http: HttpSchema,
+    // Sections owned by other modules validate their own content.
+    types: Type.Array(Type.Unknown(), { default: [], description: 'Operator artifact types.' }),
+    typesDir: Type.Optional(Type.String({ description: 'Directory of artifact type YAML/JSON files.' })),
+    typeRules: Type.Array(Type.Unknown(), { default: [], description: 'Per-repository type rules.' }),
+    auth: Type.Optional(Type.Unknown()),
+    webhooks: Type.Optional(Type.Unknown()),
+    gc: Type.Optional(Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+export type StorageConfig = Static<typeof StorageSchema>;
+export type MetadataConfig = Static<typeof MetadataSchema>;
+export type RegistryConfig = Static<typeof RegistrySchema>;

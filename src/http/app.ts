@@ -1,0 +1,121 @@
+/**
+ * The HTTP application: Fastify with no body parsing (handlers stream the
+ * raw request), one error handler, the `/v2/` router, and health endpoints.
+ * The only module that knows the HTTP framework.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { RegistryError } from '../oci/errors.js';
+import type { Registry } from '../registry/registry.js';
+import { sendError } from './errors.js';
+import { dispatch, type V2Route } from './v2-router.js';
+import { baseRoutes } from './routes/base.js';
+import { blobRoutes } from './routes/blobs.js';
+import { uploadSessionRoutes, uploadStartRoutes } from './routes/uploads.js';
+import { manifestRoutes } from './routes/manifests.js';
+import { tagRoutes } from './routes/tags.js';
+import { catalogRoutes } from './routes/catalog.js';
+import { referrerRoutes } from './routes/referrers.js';
+import { createDiscoverRoutes, type ExtensionInfo } from './routes/discover.js';
+
+export interface HttpAppOptions {
+  registry: Registry;
+  logger: Logger;
+  /** Extra `/v2/_…` routes (berth's own API), tried before the OCI routes. */
+  extraRoutes?: V2Route[];
+  extensions?: ExtensionInfo[];
+  /** Log one line per request. */
+  logRequests?: boolean;
+  maxHeaderBytes?: number;
+  trustProxy?: boolean;
+  /** Readiness probe: resolves when storage and metadata answer. */
+  ready?: () => Promise<void>;
+}
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** Header names whose values never reach logs. */
+export const REDACTED_HEADERS = ['authorization', 'cookie', 'proxy-authorization', 'x-registry-auth'];
+
+/**
+ * @example
+ * const app = createHttpApp({ registry, logger });
+ * await app.listen({ host: '127.0.0.1', port: 5000 });
+ */
+export function createHttpApp(options: HttpAppOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    trustProxy: options.trustProxy ?? false,
+    return503OnClosing: true,
+    http: { maxHeaderSize: options.maxHeaderBytes ?? 16384 },
+    routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 1024 },
+  });
+
+  // Bodies stay unread until a handler streams them.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+
+  app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(new RegistryError('UNKNOWN_ENDPOINT', { path: request.url.split('?')[0]?.slice(0, 200) }), request, reply),
+  );
+
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('Docker-Distribution-API-Version', 'registry/2.0');
+    reply.header('X-Request-Id', request.id);
+    done();
+  });
+
+  if (options.logRequests !== false) {
+    app.addHook('onResponse', (request: FastifyRequest, reply, done) => {
+      request.log.info(
+        {
+          method: request.method,
+          url: request.url.length > 300 ? `${request.url.slice(0, 300)}…` : request.url,
+          route: request.routeId,
+          repo: request.repo,
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 10) / 10,
+          remote: request.ip,
+        },
+        'request',
+      );
+      done();
+    });
+  }
+
+  const routes: V2Route[] = [
+    baseRoutes,
+    createDiscoverRoutes(options.extensions ?? []),
+    catalogRoutes,
+    ...(options.extraRoutes ?? []),
+    uploadStartRoutes,
+    uploadSessionRoutes,
+    blobRoutes,
+    manifestRoutes,
+    tagRoutes,
+    referrerRoutes,
+  ];
+  const handler = (request: FastifyRequest, reply: Parameters<typeof dispatch>[3]): Promise<unknown> =>
+    dispatch(routes, options.registry, request, reply);
+  app.route({ method: [...METHODS], url: '/v2', handler });
+  app.route({ method: [...METHODS], url: '/v2/*', handler });
+
+  app.get('/healthz', (_req, reply) => reply.send({ status: 'ok' }));
+  app.get('/readyz', async (request, reply) => {
+    try {
+      await options.ready?.();
+      return await reply.send({ status: 'ready' });
+    } catch (err) {
+      request.log.warn({ err }, 'not ready');
+      return reply.code(503).send({ status: 'unavailable' });
+    }
+  });
+  return app;
+}

@@ -1,0 +1,39 @@
+/**
+ * Request bodies. Blobs are never buffered: handlers pass the raw request
+ * stream on. Only manifests are read into memory, with a cap checked as the
+ * bytes arrive (so an oversized body is refused before it is all read).
+ */
+import type { FastifyRequest } from 'fastify';
+import { RegistryError } from '../oci/errors.js';
+import { contentLength } from './headers.js';
+
+/** The request body as a byte stream (untouched by any parser). */
+export function bodyStream(request: FastifyRequest): AsyncIterable<Uint8Array> {
+  return request.raw;
+}
+
+/** True when the request declares or carries a body. */
+export function hasBody(request: FastifyRequest): boolean {
+  const length = contentLength(request.headers['content-length']);
+  return (length !== undefined && length > 0) || request.headers['transfer-encoding'] !== undefined;
+}
+
+/**
+ * Reads a whole small body (a manifest).
+ *
+ * @throws RegistryError `MANIFEST_TOO_LARGE` (413) past `maxBytes`.
+ */
+export async function readSmallBody(request: FastifyRequest, maxBytes: number): Promise<Buffer> {
+  const declared = contentLength(request.headers['content-length']);
+  const tooLarge = (): RegistryError =>
+    new RegistryError('MANIFEST_TOO_LARGE', `manifest is larger than the ${maxBytes}-byte limit`);
+  if (declared !== undefined && declared > maxBytes) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of request.raw) {
+    total += (chunk as Buffer).byteLength;
+    if (total > maxBytes) throw tooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, total);
+}

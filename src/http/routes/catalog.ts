@@ -1,0 +1,26 @@
+/**
+ * `/v2/_catalog`: every repository name in byte order, paginated like tags.
+ */
+import { nextLink, pageNumber, singleParam } from '../headers.js';
+import type { RouteContext, V2Route } from '../v2-router.js';
+
+async function list(ctx: RouteContext): Promise<unknown> {
+  const n = pageNumber(ctx.query);
+  const last = singleParam(ctx.query, 'last');
+  if (n === 0) return ctx.reply.send({ repositories: [] });
+  const request: { n?: number; last?: string } = {};
+  if (n !== undefined) request.n = n;
+  if (last !== undefined) request.last = last;
+  const page = await ctx.registry.listings.catalog(request);
+  const repositories = page.items;
+  if (page.more && repositories.length > 0) {
+    ctx.reply.header('Link', nextLink(ctx.path, { n: n ?? repositories.length, last: repositories.at(-1) }));
+  }
+  return ctx.reply.send({ repositories });
+}
+
+export const catalogRoutes: V2Route = {
+  id: 'catalog',
+  pattern: /^\/v2\/_catalog$/,
+  methods: { GET: list },
+};

@@ -1,0 +1,131 @@
+/**
+ * Reading, deleting and mounting blobs (distribution-spec: "Pulling blobs",
+ * "Deleting Blobs", "Mounting a blob from another repository").
+ */
+import type { Readable } from 'node:stream';
+import { RegistryError } from '../oci/errors.js';
+import { parseDigest, type Digest } from '../oci/digest.js';
+import { blobPath } from '../storage/paths.js';
+import { isStorageNotFound } from '../storage/driver.js';
+import type { RegistryDeps } from './deps.js';
+
+export interface BlobInfo {
+  digest: string;
+  size: number;
+}
+
+/** A byte range, inclusive on both ends, already checked against the size. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface OpenedBlob extends BlobInfo {
+  stream: Readable;
+}
+
+export interface MountResult {
+  /** True when the blob is now in the repository (201); false: start an upload (202). */
+  mounted: boolean;
+  size?: number;
+}
+
+export interface BlobService {
+  /**
+   * Size of a blob the repository holds (blobs it linked and its manifests).
+   *
+   * @throws RegistryError `NAME_UNKNOWN` for an unknown repository, `BLOB_UNKNOWN` otherwise.
+   */
+  stat(repo: string, digest: string): Promise<BlobInfo>;
+  /** Opens a blob (or a range of it) for reading. Same errors as `stat`. */
+  open(repo: string, info: BlobInfo, range?: ByteRange, signal?: AbortSignal): Promise<Readable>;
+  /** A presigned URL for the blob, when the driver offers redirects. */
+  redirectUrl(info: BlobInfo, method: 'GET' | 'HEAD'): Promise<string | undefined>;
+  /**
+   * Unlinks a blob from a repository (bytes go at the next GC).
+   *
+   * @throws RegistryError `UNSUPPORTED` when deletes are disabled; `BLOB_UNKNOWN`.
+   */
+  delete(repo: string, digest: string): Promise<void>;
+  /**
+   * Links a blob another repository holds (or, with no `from`, any blob the
+   * registry holds) into `repo`. Never throws for an unknown source: the
+   * caller falls back to a normal upload session.
+   */
+  mount(repo: string, digest: Digest, from: string | undefined): Promise<MountResult>;
+}
+
+export function createBlobService(deps: RegistryDeps): BlobService {
+  const { metadata, storage } = deps;
+
+  async function unknown(repo: string, digest: string): Promise<never> {
+    if (!(await metadata.repositoryExists(repo))) {
+      throw new RegistryError('NAME_UNKNOWN', { name: repo });
+    }
+    throw new RegistryError('BLOB_UNKNOWN', { digest });
+  }
+
+  return {
+    async stat(repo, digestText) {
+      const digest = parseDigest(digestText);
+      const blob = await metadata.getRepositoryBlob(repo, digest.value);
+      if (blob !== undefined) return { digest: digest.value, size: blob.size };
+      // A repository's manifests are blobs too (content-addressed, same store).
+      const manifest = await metadata.getManifest(repo, digest.value);
+      if (manifest !== undefined) return { digest: digest.value, size: manifest.size };
+      return unknown(repo, digest.value);
+    },
+
+    async open(repo, info, range, signal) {
+      const path = blobPath(parseDigest(info.digest));
+      try {
+        const options: { offset?: number; length?: number; signal?: AbortSignal } = {};
+        if (range !== undefined) {
+          options.offset = range.start;
+          options.length = range.end - range.start + 1;
+        }
+        if (signal !== undefined) options.signal = signal;
+        return await storage.reader(path, options);
+      } catch (err) {
+        if (isStorageNotFound(err)) {
+          // Metadata says yes, bytes say no: never expected (write order is
+          // bytes first). Report it to the operator, answer as unknown.
+          deps.logger.error({ repo, digest: info.digest }, 'blob record without bytes in storage');
+          throw new RegistryError('BLOB_UNKNOWN', { digest: info.digest });
+        }
+        throw err;
+      }
+    },
+
+    async redirectUrl(info, method) {
+      if (storage.redirectUrl === undefined) return undefined;
+      return storage.redirectUrl(blobPath(parseDigest(info.digest)), { method, expiresIn: 900 });
+    },
+
+    async delete(repo, digestText) {
+      if (!deps.config.deleteEnabled) {
+        throw new RegistryError('UNSUPPORTED', 'deletes are disabled on this registry (registry.deleteEnabled)');
+      }
+      const digest = parseDigest(digestText);
+      const events = deps.events.eventsFor({ action: 'delete', repo, target: { digest: digest.value } });
+      if (!(await metadata.unlinkBlob(repo, digest.value, events))) {
+        await unknown(repo, digest.value);
+      }
+    },
+
+    async mount(repo, digest, from) {
+      const source =
+        from === undefined
+          ? await metadata.getBlob(digest.value)
+          : await metadata.getRepositoryBlob(from, digest.value);
+      if (source === undefined) return { mounted: false };
+      // Trust but verify: the bytes must still be there (GC may have run).
+      const stat = await storage.stat(blobPath(digest));
+      if (stat === undefined) return { mounted: false };
+      const change = { action: 'mount' as const, repo, target: { digest: digest.value, size: source.size } };
+      const events = deps.events.eventsFor(from === undefined ? change : { ...change, from });
+      await metadata.linkBlob(repo, { ...source, createdAt: deps.clock() }, events);
+      return { mounted: true, size: source.size };
+    },
+  };
+}

@@ -1,0 +1,271 @@
+/**
+ * Blob upload sessions (distribution-spec: "Pushing blobs", "Pushing a blob
+ * in chunks", "Cancel a blob upload").
+ *
+ * Bytes of a session live at `uploads/<id>/data`; its offset and algorithm in
+ * the metadata store, so a session survives a restart and can move between
+ * instances. Each chunk streams through the session's hasher into a storage
+ * writer and is committed before the offset advances (compare-and-set), so
+ * an acknowledged chunk is durable and a crashed one is invisible. On
+ * completion the digest is verified (from the in-memory hasher when this
+ * process saw every byte, else by re-reading the data) and only then is the
+ * file moved to its content address and linked into the repository.
+ */
+import type { Hash } from 'node:crypto';
+import { RegistryError } from '../oci/errors.js';
+import { createDigester, isDigestAlgorithm, parseDigest, type DigestAlgorithm } from '../oci/digest.js';
+import { blobPath, uploadDataPath, uploadDir } from '../storage/paths.js';
+import type { StorageWriter } from '../storage/driver.js';
+import { copyVerified } from '../storage/digest-stream.js';
+import type { UploadSession } from '../metadata/store.js';
+import type { RegistryDeps } from './deps.js';
+import type { BlobInfo } from './blob-service.js';
+import { createKeyedLock } from './keyed-lock.js';
+
+/** Inclusive byte range of a chunk, from `Content-Range`. */
+export interface ChunkRange {
+  start: number;
+  end: number;
+}
+
+export interface ChunkInput {
+  body: AsyncIterable<Uint8Array>;
+  /** `Content-Range` of the chunk, when the client sent one. */
+  range?: ChunkRange;
+  /** `Content-Length`, when known. */
+  length?: number;
+  signal?: AbortSignal;
+}
+
+export interface UploadService {
+  /** Opens a session. @throws `DIGEST_INVALID` for an unsupported algorithm. */
+  start(repo: string, algorithm?: string): Promise<UploadSession>;
+  /** @throws `BLOB_UPLOAD_UNKNOWN` (also for a session of another repository). */
+  status(repo: string, id: string): Promise<UploadSession>;
+  /**
+   * Appends one chunk. @throws `RANGE_INVALID` (416) when it does not start at
+   * the session's offset, `SIZE_INVALID` when fewer or more bytes arrive than declared.
+   */
+  append(repo: string, id: string, chunk: ChunkInput): Promise<UploadSession>;
+  /**
+   * Appends an optional last chunk, verifies the digest and links the blob.
+   * @throws `DIGEST_INVALID` (the session is discarded: nothing is stored).
+   */
+  complete(repo: string, id: string, digest: string, chunk?: ChunkInput): Promise<BlobInfo>;
+  /** Single-request upload (`POST …/uploads/?digest=`). */
+  putMonolithic(repo: string, digest: string, chunk: ChunkInput): Promise<BlobInfo>;
+  /** Discards a session and its bytes. */
+  cancel(repo: string, id: string): Promise<void>;
+  /** Removes sessions idle longer than the TTL; returns how many. */
+  expireStale(): Promise<number>;
+}
+
+interface LiveHash {
+  offset: number;
+  hash: Hash;
+}
+
+export function createUploadService(deps: RegistryDeps): UploadService {
+  const { metadata, storage, config } = deps;
+  /** Hash state of sessions this process has seen every byte of. */
+  const live = new Map<string, LiveHash>();
+  const lock = createKeyedLock();
+
+  async function load(repo: string, id: string): Promise<UploadSession> {
+    const session = /^[A-Za-z0-9_-]{16,64}$/.test(id) ? await metadata.getUpload(id) : undefined;
+    if (session === undefined || session.repo !== repo) {
+      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', { uuid: id.slice(0, 80) });
+    }
+    return session;
+  }
+
+  function rangeError(session: UploadSession, detail: string): RegistryError {
+    return new RegistryError('RANGE_INVALID', detail, {
+      headers: { Range: `0-${Math.max(session.offset - 1, 0)}` },
+    });
+  }
+
+  function checkRange(session: UploadSession, chunk: ChunkInput): void {
+    const { range, length } = chunk;
+    if (range === undefined) return;
+    if (range.start !== session.offset || range.end < range.start) {
+      throw rangeError(
+        session,
+        `chunk ${range.start}-${range.end} does not continue the upload; the next byte expected is ${session.offset}`,
+      );
+    }
+    if (length !== undefined && length !== range.end - range.start + 1) {
+      throw new RegistryError(
+        'SIZE_INVALID',
+        `Content-Length ${length} does not match Content-Range ${range.start}-${range.end}`,
+      );
+    }
+  }
+
+  function maxBytesFor(offset: number): number | undefined {
+    return config.maxBlobBytes > 0 ? config.maxBlobBytes - offset : undefined;
+  }
+
+  /** Streams one chunk into the session's file and advances the offset. */
+  async function writeChunk(session: UploadSession, chunk: ChunkInput): Promise<UploadSession> {
+    checkRange(session, chunk);
+    const algorithm = session.algorithm as DigestAlgorithm;
+    let state = live.get(session.id);
+    if (state !== undefined && state.offset !== session.offset) {
+      live.delete(session.id);
+      state = undefined;
+    }
+    const canHash = state !== undefined || session.offset === 0;
+    const hash = state?.hash.copy() ?? createDigester(algorithm);
+    const writer: StorageWriter = await storage.writer(uploadDataPath(session.id), {
+      append: session.offset > 0,
+    });
+    if (writer.size !== session.offset) {
+      // Bytes a crashed writer left behind: the session cannot resume safely.
+      await writer.cancel();
+      await discard(session.id);
+      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', 'the upload was interrupted and must be restarted');
+    }
+    let bytes: number;
+    try {
+      const options: Parameters<typeof copyVerified>[2] = { algorithms: [], hashers: [hash] };
+      const max = maxBytesFor(session.offset);
+      if (max !== undefined) options.maxBytes = max;
+      if (chunk.signal !== undefined) options.signal = chunk.signal;
+      ({ bytes } = await copyVerified(chunk.body, writer, options));
+      const expected = chunk.range !== undefined ? chunk.range.end - chunk.range.start + 1 : chunk.length;
+      if (expected !== undefined && bytes !== expected) {
+        throw new RegistryError('SIZE_INVALID', `expected ${expected} bytes, received ${bytes}`);
+      }
+      await writer.commit();
+    } catch (err) {
+      await writer.cancel();
+      throw err;
+    }
+    const next = { offset: session.offset + bytes, updatedAt: deps.clock() };
+    if (!(await metadata.updateUpload(session.id, session.offset, next))) {
+      throw rangeError(session, 'another request advanced this upload at the same time');
+    }
+    if (canHash) live.set(session.id, { offset: next.offset, hash });
+    return { ...session, ...next };
+  }
+
+  async function discard(id: string): Promise<void> {
+    live.delete(id);
+    await metadata.deleteUpload(id);
+    await storage.delete(uploadDir(id));
+  }
+
+  /** Digest of the session's bytes, from the live hasher or by re-reading them. */
+  async function digestOf(session: UploadSession, algorithm: DigestAlgorithm): Promise<string> {
+    const state = live.get(session.id);
+    if (state !== undefined && state.offset === session.offset && algorithm === session.algorithm) {
+      return `${algorithm}:${state.hash.copy().digest('hex')}`;
+    }
+    const hash = createDigester(algorithm);
+    if (session.offset > 0) {
+      for await (const chunk of await storage.reader(uploadDataPath(session.id))) hash.update(chunk as Buffer);
+    }
+    return `${algorithm}:${hash.digest('hex')}`;
+  }
+
+  async function finish(repo: string, session: UploadSession, digestText: string): Promise<BlobInfo> {
+    const digest = parseDigest(digestText);
+    const dataPath = uploadDataPath(session.id);
+    const target = blobPath(digest);
+    const data = session.offset > 0 ? await storage.stat(dataPath) : undefined;
+    if (session.offset > 0 && data === undefined) {
+      // A crash after the move and before the link: the bytes are in place.
+      const placed = await storage.stat(target);
+      if (placed === undefined || placed.size !== session.offset) {
+        await discard(session.id);
+        throw new RegistryError('BLOB_UPLOAD_UNKNOWN', 'the upload data is gone; restart the upload');
+      }
+    } else {
+      const actual = await digestOf(session, digest.algorithm);
+      if (actual !== digest.value) {
+        await discard(session.id);
+        throw new RegistryError('DIGEST_INVALID', { expected: digest.value, actual });
+      }
+      if ((await storage.stat(target)) !== undefined) {
+        await storage.delete(dataPath); // same bytes already stored once
+      } else if (session.offset === 0) {
+        await storage.putContent(target, new Uint8Array(0));
+      } else {
+        await storage.move(dataPath, target);
+      }
+    }
+    const blob = { digest: digest.value, size: session.offset, createdAt: deps.clock() };
+    const events = deps.events.eventsFor({ action: 'push', repo, target: { digest: digest.value, size: blob.size } });
+    await metadata.linkBlob(repo, blob, events);
+    await discard(session.id);
+    return { digest: digest.value, size: blob.size };
+  }
+
+  const service: UploadService = {
+    async start(repo, algorithm = 'sha256') {
+      if (!isDigestAlgorithm(algorithm)) {
+        throw new RegistryError('DIGEST_INVALID', `unsupported digest algorithm "${algorithm.slice(0, 40)}"`);
+      }
+      const now = deps.clock();
+      const session: UploadSession = {
+        id: deps.ids(),
+        repo,
+        algorithm,
+        offset: 0,
+        createdAt: now,
+        updatedAt: now,
+        driverState: null,
+      };
+      await metadata.createUpload(session);
+      return session;
+    },
+
+    status: load,
+
+    append(repo, id, chunk) {
+      return lock(id, async () => writeChunk(await load(repo, id), chunk));
+    },
+
+    complete(repo, id, digestText, chunk) {
+      const digest = parseDigest(digestText);
+      return lock(id, async () => {
+        let session = await load(repo, id);
+        if (chunk !== undefined) session = await writeChunk(session, chunk);
+        return finish(repo, session, digest.value);
+      });
+    },
+
+    async putMonolithic(repo, digestText, chunk) {
+      const digest = parseDigest(digestText);
+      const session = await service.start(repo, digest.algorithm);
+      try {
+        return await service.complete(repo, session.id, digest.value, chunk);
+      } catch (err) {
+        await lock(session.id, () => discard(session.id));
+        throw err;
+      }
+    },
+
+    cancel(repo, id) {
+      return lock(id, async () => {
+        await load(repo, id);
+        await discard(id);
+      });
+    },
+
+    async expireStale() {
+      const before = deps.clock() - config.uploadTtlSeconds * 1000;
+      let removed = 0;
+      for (;;) {
+        const stale = await metadata.listStaleUploads(before, 100);
+        for (const s of stale) {
+          await lock(s.id, () => discard(s.id));
+          removed++;
+        }
+        if (stale.length < 100) return removed;
+      }
+    },
+  };
+  return service;
+}

@@ -1,0 +1,180 @@
+/**
+ * The one place the real object graph is wired: config → storage driver,
+ * metadata store, registry services, HTTP app and background workers.
+ * Tests call {@link startServer} with their own config (and may inject a
+ * clock), so they run the real server in process on an ephemeral port.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config/schema.js';
+import { parseListen } from './config/load.js';
+import type { StorageDriver } from './storage/driver.js';
+import type { MetadataStore } from './metadata/store.js';
+import { createFilesystemDriver } from './storage/fs-driver.js';
+import { createMemoryDriver } from './storage/memory-driver.js';
+import { createS3Driver } from './storage/s3-driver.js';
+import { openSqliteStore } from './metadata/sqlite-store.js';
+import { openPostgresStore } from './metadata/postgres-store.js';
+import { createRegistry, type Registry } from './registry/registry.js';
+import type { Clock } from './registry/deps.js';
+import { createDefaultHooks, type ManifestHooks } from './registry/manifest-hooks.js';
+import { createNoEventRecorder } from './registry/event-recorder.js';
+import { createHttpApp } from './http/app.js';
+import { createIntervalWorker, type Worker } from './registry/interval-worker.js';
+
+export interface ServerOverrides {
+  clock?: Clock;
+  /** Replaces the storage driver the config names (tests). */
+  storage?: StorageDriver;
+  hooks?: ManifestHooks;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  registry: Registry;
+  /** `http://host:port` actually bound (the port is real even when config said 0). */
+  url: string;
+  /** Stops accepting, finishes in-flight requests, stops workers, closes stores. */
+  close(): Promise<void>;
+}
+
+/** URL-safe random id for upload sessions (22 chars, 128 bits). */
+export function randomId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/** Builds the storage driver a config names. */
+export function openStorage(config: Config): StorageDriver {
+  const s = config.storage;
+  switch (s.driver) {
+    case 'filesystem': {
+      const root = resolve(s.path ?? join(config.dataDir, 'storage'));
+      mkdirSync(root, { recursive: true });
+      return createFilesystemDriver({ root, fsync: s.fsync });
+    }
+    case 'memory':
+      return createMemoryDriver();
+    case 's3': {
+      const options: Parameters<typeof createS3Driver>[0] = {
+        bucket: s.bucket,
+        region: s.region,
+        forcePathStyle: s.forcePathStyle,
+        partSize: s.partSizeBytes,
+        redirect: { enabled: s.redirect, expiresIn: s.redirectExpirySeconds },
+      };
+      if (s.prefix !== undefined) options.prefix = s.prefix;
+      if (s.endpoint !== undefined) options.endpoint = s.endpoint;
+      if (s.accessKeyId !== undefined) options.accessKeyId = s.accessKeyId;
+      if (s.secretAccessKey !== undefined) options.secretAccessKey = s.secretAccessKey;
+      return createS3Driver(options);
+    }
+  }
+}
+
+/** Opens (and migrates) the metadata store a config names. */
+export async function openMetadata(config: Config): Promise<MetadataStore> {
+  const m = config.metadata;
+  if (m.driver === 'postgres') return openPostgresStore({ url: m.url, poolSize: m.poolSize });
+  const path = resolve(m.path ?? join(config.dataDir, 'berth.db'));
+  mkdirSync(resolve(path, '..'), { recursive: true });
+  return openSqliteStore(path, { synchronous: m.synchronous });
+}
+
+/** Human-readable description of where data lives, for the start-up line. */
+export function describeData(config: Config): { storage: string; metadata: string } {
+  const s = config.storage;
+  const m = config.metadata;
+  return {
+    storage:
+      s.driver === 'filesystem'
+        ? resolve(s.path ?? join(config.dataDir, 'storage'))
+        : s.driver === 's3'
+          ? `s3://${s.bucket}/${s.prefix ?? ''}`
+          : 'memory',
+    metadata:
+      m.driver === 'sqlite' ? resolve(m.path ?? join(config.dataDir, 'berth.db')) : m.url.replace(/\/\/[^@/]*@/, '//***@'),
+  };
+}
+
+/**
+ * Starts berth: opens stores, builds the registry, listens, starts workers.
+ *
+ * @throws whatever opening the stores or binding the port throws.
+ */
+export async function startServer(config: Config, logger: Logger, overrides: ServerOverrides = {}): Promise<RunningServer> {
+  const storage = overrides.storage ?? openStorage(config);
+  const metadata = await openMetadata(config);
+  const clock = overrides.clock ?? Date.now;
+  const registry = createRegistry({
+    storage,
+    metadata,
+    config: config.registry,
+    clock,
+    ids: randomId,
+    logger: logger.child({ component: 'registry' }),
+    hooks: overrides.hooks ?? createDefaultHooks(),
+    events: createNoEventRecorder(),
+  });
+  const app = createHttpApp({
+    registry,
+    logger,
+    logRequests: config.log.requests,
+    maxHeaderBytes: config.http.maxHeaderBytes,
+    trustProxy: config.http.trustProxy,
+    ready: async () => {
+      await metadata.ping();
+      await storage.stat('blobs/ready-probe');
+    },
+  });
+  const workers: Worker[] = [
+    createIntervalWorker({
+      name: 'upload-expiry',
+      intervalMs: config.registry.uploadExpiryIntervalSeconds * 1000,
+      logger: logger.child({ component: 'upload-expiry' }),
+      run: async () => {
+        const removed = await registry.uploads.expireStale();
+        return removed > 0 ? { removed } : undefined;
+      },
+    }),
+  ];
+
+  const { host, port } = parseListen(config.listen);
+  const server = app.server;
+  server.headersTimeout = config.http.headersTimeoutSeconds * 1000;
+  server.requestTimeout = config.http.requestTimeoutSeconds * 1000;
+  server.keepAliveTimeout = config.http.idleTimeoutSeconds * 1000;
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    await metadata.close();
+    await storage.close?.();
+    throw err;
+  }
+  for (const w of workers) w.start();
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address !== null ? address.port : port;
+  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    registry,
+    url: `http://${urlHost}:${boundPort}`,
+    close() {
+      closing ??= (async () => {
+        const grace = setTimeout(() => server.closeAllConnections(), config.http.shutdownGraceSeconds * 1000);
+        grace.unref();
+        server.closeIdleConnections();
+        await app.close();
+        clearTimeout(grace);
+        await Promise.all(workers.map((w) => w.stop()));
+        await metadata.close();
+        await storage.close?.();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * Starts the real berth server in process on an ephemeral loopback port,
+ * with a temporary data directory removed on close.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { startServer, type RunningServer, type ServerOverrides } from '../../src/server.js';
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  config: Config;
+}
+
+export interface TestServerOptions extends ServerOverrides {
+  /** Dotted-path config overrides, e.g. `{ 'registry.deleteEnabled': false }`. */
+  config?: Record<string, unknown>;
+  /** Reuse a data directory (restart tests); not removed on close. */
+  dataDir?: string;
+}
+
+/**
+ * @example
+ * const server = await startTestServer();
+ * after(() => server.close());
+ */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const own = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'berth-test-'));
+  const config = loadConfig({
+    overrides: { listen: '127.0.0.1:0', dataDir, 'log.level': 'silent', 'storage.fsync': false, ...options.config },
+  });
+  const server = await startServer(config, pino({ level: 'silent' }), options);
+  return {
+    ...server,
+    dataDir,
+    config,
+    async close() {
+      await server.close();
+      if (own) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
