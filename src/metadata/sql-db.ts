@@ -4,7 +4,24 @@
  * `sql-store.ts` writes every query once, in the SQL both engines accept,
  * with `?` placeholders. An adapter (`sqlite-db.ts`, `postgres-db.ts`) runs
  * them: it rewrites placeholders for its engine (`$1`, `$2`, … for
- * PostgreSQL) and the few dialect words listed in {@link SqlDialect}.
+ * PostgreSQL), never inside string literals.
+ *
+ * Dialect tokens an adapter must rewrite: none. The shared schema
+ * (`migrations.ts`) and queries avoid engine-specific words: no
+ * AUTOINCREMENT/SERIAL (event seqs come from a counter row), `ON CONFLICT
+ * … DO NOTHING/UPDATE` instead of `INSERT OR …`, `RETURNING`, no booleans
+ * or arrays in results. Should one become unavoidable, it is written
+ * `{{name}}` in the shared SQL and listed here with its rewrite per engine.
+ *
+ * What the store relies on from every adapter:
+ * - TEXT compares and sorts in byte order (SQLite's BINARY default; a
+ *   PostgreSQL database created with `LC_COLLATE 'C'`).
+ * - Transactions behave at least like READ COMMITTED with row locks: the
+ *   store locks a tag row (a no-op UPDATE) before reading it and numbers
+ *   events under the `counters` row lock. An adapter running a stricter
+ *   level must retry serialization failures, running `fn` again.
+ * - Unique and foreign-key violations reject (the store uses them: a
+ *   duplicate event id fails the whole change).
  *
  * Values: numbers (safe integers; BIGINT columns come back as numbers),
  * strings, null. Booleans are stored as 0/1.

@@ -7,7 +7,7 @@
  */
 import type { BlobRecord, MetadataStore, Page, PageRequest } from './store.js';
 import type { SqlDb } from './sql-db.js';
-import { Where, checkLimit, ensureRepository, fetchPage, insertEvents, num, placeholders } from './sql-store-support.js';
+import { Where, emptyPage, ensureRepository, fetchPage, insertEvents, num, placeholders } from './sql-store-support.js';
 
 type RepositoryAndBlobMethods = Pick<
   MetadataStore,
@@ -51,11 +51,8 @@ export function sqlRepositoryAndBlobMethods(db: SqlDb): RepositoryAndBlobMethods
       return fetchPage(db, 'SELECT r.name FROM repositories r', where, 'r.name', page, (row: { name: string }) => row.name);
     },
 
-    async listRepositoriesWithTypes(artifactTypes: string[], page: PageRequest): Promise<Page<string>> {
-      if (artifactTypes.length === 0) {
-        checkLimit(page.limit);
-        return { items: [], more: false };
-      }
+    listRepositoriesWithTypes(artifactTypes: string[], page: PageRequest): Promise<Page<string>> {
+      if (artifactTypes.length === 0) return emptyPage(page);
       const where = new Where().and(`artifact_type IN (${placeholders(artifactTypes.length)})`, ...artifactTypes);
       return fetchPage(db, 'SELECT DISTINCT repo FROM manifests', where, 'repo', page, (row: { repo: string }) => row.repo);
     },

@@ -14,7 +14,7 @@ import type {
 } from './store.js';
 import type { SqlDb } from './sql-db.js';
 import { MANIFEST_COLUMNS, decodeManifest, type ManifestRow } from './sql-store-manifests.js';
-import { Where, checkLimit, decodeAnnotations, fetchPage, num, placeholders } from './sql-store-support.js';
+import { Where, decodeAnnotations, emptyPage, fetchPage, num, placeholders } from './sql-store-support.js';
 
 type ListingMethods = Pick<MetadataStore, 'listTags' | 'listManifests' | 'listReferrers' | 'countByArtifactType'>;
 
@@ -45,10 +45,7 @@ export function sqlListingMethods(db: SqlDb): ListingMethods {
     },
 
     async listManifests(repo: string, query: ArtifactQuery): Promise<Page<ManifestListing>> {
-      if (query.artifactTypes?.length === 0) {
-        checkLimit(query.limit);
-        return { items: [], more: false };
-      }
+      if (query.artifactTypes?.length === 0) return emptyPage(query);
       const where = new Where().and('m.repo = ?', repo);
       if (query.artifactTypes !== undefined) {
         where.and(`m.artifact_type IN (${placeholders(query.artifactTypes.length)})`, ...query.artifactTypes);

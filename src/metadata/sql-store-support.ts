@@ -47,8 +47,17 @@ export function checkLimit(limit: number | undefined): void {
   }
 }
 
+/** The page of a filter that matches nothing (the request is still validated). */
+export function emptyPage<T>(page: PageRequest): Promise<Page<T>> {
+  return Promise.resolve().then(() => {
+    checkLimit(page.limit);
+    return { items: [], more: false };
+  });
+}
+
 /**
- * Runs a keyset-paginated query: adds `key > last` to `where`, orders by
+ * Runs a keyset-paginated query: adds `key > last` to `where` (which it
+ * therefore changes: build one per query), orders by
  * `key` (byte order: SQLite's BINARY collation, PostgreSQL's "C" collation)
  * and fetches one row more than `limit` to know whether more follow.
  *

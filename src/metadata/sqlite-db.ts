@@ -125,7 +125,11 @@ function createSqliteDb(writer: Connection, reader: Connection): SqlDb {
   }
 
   function write<T>(what: string, fn: () => T): Promise<T> {
-    checkUsable(what);
+    try {
+      checkUsable(what);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     return exclusive(() => Promise.resolve().then(fn));
   }
 
@@ -157,8 +161,12 @@ function createSqliteDb(writer: Connection, reader: Connection): SqlDb {
       return write('run', () => writer.run(sql, params));
     },
 
-    async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-      checkUsable('transaction');
+    transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+      try {
+        checkUsable('transaction');
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
       return exclusive(async () => {
         let active = true;
         const onTx = <R>(call: () => R): Promise<R> => {

@@ -134,6 +134,8 @@ describe('sqlite db', () => {
       })));
       const xs = (await db.all<{ x: number }>('SELECT x FROM t ORDER BY x')).map((r) => r.x);
       assert.deepEqual(xs, Array.from({ length: 20 }, (_, i) => i), 'each transaction saw the previous commit');
+      const bumped = await db.get<{ x: number }>('UPDATE t SET x = x + 100 WHERE x = 0 RETURNING x');
+      assert.deepEqual(bumped, { x: 100 }, 'a writing statement read with get() runs on the writer');
       assert.throws(() => openSqliteDb(':memory:'), /file path/);
     } finally {
       await db.close();
