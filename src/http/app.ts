@@ -44,8 +44,10 @@ export const REDACTED_HEADERS = ['authorization', 'cookie', 'proxy-authorization
  * await app.listen({ host: '127.0.0.1', port: 5000 });
  */
 export function createHttpApp(options: HttpAppOptions): FastifyInstance {
+  // Typed as Fastify's logger so the instance has Fastify's default logger type.
+  const loggerInstance: FastifyBaseLogger = options.logger;
   const app = Fastify({
-    loggerInstance: options.logger as FastifyBaseLogger,
+    loggerInstance,
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
