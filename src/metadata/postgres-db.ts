@@ -19,9 +19,10 @@
  *   store's upserts use `ON CONFLICT`, so those are real errors (a duplicate
  *   event id, a blob record removed by GC under a push).
  * - {@link PostgresDb.lock} serialises work across processes with a
- *   session advisory lock: the migration runner wraps its whole
- *   read-version-then-apply in it so that instances starting together
- *   migrate once.
+ *   session advisory lock, for work that must run on one instance at a
+ *   time. Migrations do not need it: `migrations.ts` claims each
+ *   migration's `schema_migrations` row first, so a second instance waits
+ *   on that row and then skips the migration.
  */
 import { createHash } from 'node:crypto';
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -67,7 +68,7 @@ export interface RetryOptions {
 export interface PostgresDb extends SqlDb {
   readonly dialect: 'postgres';
   /**
-   * Runs `fn` while holding the cluster-wide advisory lock named `name`
+   * Runs `fn` while holding the advisory lock named `name` in this database
    * (`pg_advisory_lock` on a dedicated connection, so `fn` may use the
    * pool freely). Waits for other holders, in this process or another.
    * Re-entrant: a nested `lock` with the same name inside `fn` runs directly.

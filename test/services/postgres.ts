@@ -8,9 +8,10 @@
  * cluster is initialised and started as the `postgres` user the package
  * creates, and the directory is handed to that user.
  *
- * Missing binaries raise {@link ServiceUnavailableError}; {@link serviceOrSkip}
- * and {@link serviceSkipReason} turn that into a visible skip locally and a
- * failure in CI (`CI=true`), where a missing service is a broken set-up.
+ * Missing binaries raise {@link ServiceUnavailableError}; `serviceOrSkip`
+ * and `serviceSkipReason` (from `service-error.ts`, re-exported here) turn
+ * that into a visible skip locally and a failure in CI (`CI=true`), where a
+ * missing service is a broken set-up.
  *
  * @example
  * ```ts
@@ -27,13 +28,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { ServiceUnavailableError } from './service-error.js';
+
+// The skip-or-fail policy is shared by every test service.
+export { ServiceUnavailableError, serviceOrSkip, serviceSkipReason } from './service-error.js';
 
 const execFileAsync = promisify(execFile);
 
-/** The service cannot run on this machine (binaries or its user missing). */
-export class ServiceUnavailableError extends Error {
-  override readonly name = 'ServiceUnavailableError';
-}
 
 /** A running throwaway cluster. */
 export interface PostgresService {
@@ -45,6 +46,8 @@ export interface PostgresService {
    * a unique one is generated.
    */
   createDatabase(name?: string): Promise<string>;
+  /** Drops a database made by {@link createDatabase}, given its URL, closing its connections. Idempotent. */
+  dropDatabase(url: string): Promise<void>;
   /** Stops the server immediately and removes its directory. Idempotent. */
   stop(): Promise<void>;
 }
@@ -232,6 +235,17 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       }
       return `postgresql://postgres@127.0.0.1:${port}/${db}`;
     },
+    async dropDatabase(dbUrl: string): Promise<void> {
+      const db = new URL(dbUrl).pathname.slice(1);
+      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(db)) throw new Error(`invalid database name ${JSON.stringify(db)}`);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
     async stop(): Promise<void> {
       if (stopped) return;
       stopped = true;
@@ -244,55 +258,4 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** True when missing services must fail tests rather than skip them. */
-function inCi(): boolean {
-  return process.env['CI'] === 'true';
-}
-
-/**
- * Starts a service for one test, or skips that test with the reason when the
- * service cannot run here, except in CI (`CI=true`), where it rethrows.
- *
- * @example
- * ```ts
- * test('talks to postgres', async (t) => {
- *   const pg = await serviceOrSkip(t, startPostgres);
- *   if (pg === undefined) return;
- *   t.after(() => pg.stop());
- * });
- * ```
- */
-export async function serviceOrSkip<T>(
-  t: { skip(message?: string): void },
-  start: () => Promise<T>,
-): Promise<T | undefined> {
-  try {
-    return await start();
-  } catch (error) {
-    if (!(error instanceof ServiceUnavailableError) || inCi()) throw error;
-    t.skip(error.message);
-    return undefined;
-  }
-}
-
-/**
- * A `skip` option for a whole `describe`: the reason when the service cannot
- * run here, undefined when it can. In CI (`CI=true`) it throws instead, so the
- * test file fails. `probe` only checks (it must be cheap and synchronous).
- *
- * @example
- * ```ts
- * describe('postgres', { skip: serviceSkipReason(probePostgres) }, () => { … });
- * ```
- */
-export function serviceSkipReason(probe: () => unknown): string | undefined {
-  try {
-    probe();
-    return undefined;
-  } catch (error) {
-    if (!(error instanceof ServiceUnavailableError) || inCi()) throw error;
-    return error.message;
-  }
 }
