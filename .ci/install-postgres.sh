@@ -33,7 +33,9 @@ else
   if ! apt-cache show postgresql >/dev/null 2>&1; then
     $SUDO apt-get update -qq
   fi
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+  # UCF_FORCE_CONFFOLD: postgresql-common installs createcluster.conf with
+  # ucf, which must keep ours rather than ask or replace it.
+  $SUDO env DEBIAN_FRONTEND=noninteractive UCF_FORCE_CONFFOLD=1 apt-get install -y -qq --no-install-recommends \
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
     postgresql
   have_binaries || { echo "install-postgres: initdb/pg_ctl missing after install" >&2; exit 1; }
