@@ -6,7 +6,10 @@ import { openPostgresDb, toPostgresSql, type PostgresDb, type PostgresDbOptions 
 
 describe('toPostgresSql', () => {
   test('numbers placeholders in order', () => {
-    assert.equal(toPostgresSql('SELECT a FROM t WHERE b = ? AND c IN (?, ?)'), 'SELECT a FROM t WHERE b = $1 AND c IN ($2, $3)');
+    assert.equal(
+      toPostgresSql('SELECT a FROM t WHERE b = ? AND c IN (?, ?)'),
+      'SELECT a FROM t WHERE b = $1 AND c IN ($2, $3)',
+    );
   });
 
   test('leaves ? inside string literals, identifiers and comments alone', () => {
@@ -112,7 +115,10 @@ describe('openPostgresDb', { skip: serviceSkipReason(probePostgres) }, () => {
       }),
       /inside a transaction would deadlock/,
     );
-    await assert.rejects(db.transaction(() => db.transaction(async () => 1)), /inside a transaction/);
+    await assert.rejects(
+      db.transaction(() => db.transaction(async () => 1)),
+      /inside a transaction/,
+    );
     await assert.rejects(async () => leaked?.get('SELECT 1 AS one'), /after its transaction ended/);
     assert.deepEqual(await db.get('SELECT 1 AS one'), { one: 1 });
   });

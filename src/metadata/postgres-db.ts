@@ -201,13 +201,13 @@ function parseInt8(text: string): number {
 
 /** Type parsers for this pool only: BIGINT/NUMERIC → number, boolean → 0/1. */
 function createTypes(): pg.CustomTypesConfig {
-  const getTypeParser = ((oid: number, format?: 'text' | 'binary') => {
+  const getTypeParser = ((oid: number, format?: 'text' | 'binary'): unknown => {
     if (format === undefined || format === 'text') {
       if (oid === OID.int8) return parseInt8;
       if (oid === OID.numeric) return Number;
       if (oid === OID.bool) return (text: string) => (text === 't' ? 1 : 0);
     }
-    return format === undefined ? pg.types.getTypeParser(oid) : pg.types.getTypeParser(oid, format);
+    return (format === undefined ? pg.types.getTypeParser(oid) : pg.types.getTypeParser(oid, format)) as unknown;
   }) as pg.CustomTypesConfig['getTypeParser'];
   return { getTypeParser };
 }

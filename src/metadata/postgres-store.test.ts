@@ -53,7 +53,10 @@ describe('postgres metadata store', { skip: serviceSkipReason(probePostgres) }, 
           manifests.map((m, i) =>
             (i % 2 === 0 ? a : b).putManifest(
               // Both tags, named in either order: the store must not deadlock.
-              push(m, { tags: i % 3 === 0 ? ['stable', 'latest'] : ['latest', 'stable'], events: [event(`push-${i}`, repo)] }),
+              push(m, {
+                tags: i % 3 === 0 ? ['stable', 'latest'] : ['latest', 'stable'],
+                events: [event(`push-${i}`, repo)],
+              }),
             ),
           ),
         );

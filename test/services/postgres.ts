@@ -35,7 +35,6 @@ export { ServiceUnavailableError, serviceOrSkip, serviceSkipReason } from './ser
 
 const execFileAsync = promisify(execFile);
 
-
 /** A running throwaway cluster. */
 export interface PostgresService {
   /** Superuser URL of the `postgres` database (trust authentication). */
@@ -112,7 +111,9 @@ function runAs(): RunAs {
   const uid = Number(fields?.[2]);
   const gid = Number(fields?.[3]);
   if (!Number.isInteger(uid) || !Number.isInteger(gid)) {
-    throw new ServiceUnavailableError('running as root but the `postgres` user does not exist (install the postgresql package)');
+    throw new ServiceUnavailableError(
+      'running as root but the `postgres` user does not exist (install the postgresql package)',
+    );
   }
   return { wrap: (bin, args) => ['runuser', ['-u', 'postgres', '--', bin, ...args]], owner: { uid, gid } };
 }
@@ -227,9 +228,13 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       await client.connect();
       try {
         // FILE_COPY (PostgreSQL 15+) is twice as fast as the default WAL_LOG for a small template.
-        const version = Number((await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]?.v);
+        const version = Number(
+          (await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]?.v,
+        );
         const strategy = version >= 150000 ? ' STRATEGY FILE_COPY' : '';
-        await client.query(`CREATE DATABASE "${db}" ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0${strategy}`);
+        await client.query(
+          `CREATE DATABASE "${db}" ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0${strategy}`,
+        );
       } finally {
         await client.end();
       }
