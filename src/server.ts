@@ -20,7 +20,16 @@ import { openSqliteStore } from './metadata/sqlite-store.js';
 import { openPostgresStore } from './metadata/postgres-store.js';
 import { createRegistry, type Registry } from './registry/registry.js';
 import type { Clock } from './registry/deps.js';
-import { createDefaultHooks, type ManifestHooks } from './registry/manifest-hooks.js';
+import type { ManifestHooks } from './registry/manifest-hooks.js';
+import { createTypeHooks } from './registry/type-hooks.js';
+import {
+  BUILTIN_TYPES,
+  createTypePolicy,
+  createTypeRegistry,
+  loadOperatorTypes,
+  type TypeRegistry,
+} from './artifact-types/index.js';
+import { BERTH_EXTENSION, OCI_EXTENSION, berthApiRoutes } from './http/routes/berth-api.js';
 import { createNoEventRecorder } from './registry/event-recorder.js';
 import { createHttpApp } from './http/app.js';
 import { createIntervalWorker, type Worker } from './registry/interval-worker.js';
@@ -100,11 +109,25 @@ export function describeData(config: Config): { storage: string; metadata: strin
 }
 
 /**
+ * Builds the artifact-type registry (built-ins, then the operator's `types`
+ * and `typesDir`) and the per-repository policy from `typeRules`.
+ *
+ * @throws ArtifactTypeError naming the type, its origin and the bad field.
+ */
+export async function loadArtifactTypes(config: Config): Promise<{ types: TypeRegistry; hooks: ManifestHooks }> {
+  const operator = await loadOperatorTypes({ config: config.types, configLabel: 'types', directory: config.typesDir });
+  const types = createTypeRegistry([...BUILTIN_TYPES, ...operator]);
+  const policy = createTypePolicy(config.typeRules, types, { label: 'typeRules' });
+  return { types, hooks: createTypeHooks(types, policy) };
+}
+
+/**
  * Starts berth: opens stores, builds the registry, listens, starts workers.
  *
  * @throws whatever opening the stores or binding the port throws.
  */
 export async function startServer(config: Config, logger: Logger, overrides: ServerOverrides = {}): Promise<RunningServer> {
+  const { types, hooks } = await loadArtifactTypes(config);
   const storage = overrides.storage ?? openStorage(config);
   const metadata = await openMetadata(config);
   const clock = overrides.clock ?? Date.now;
@@ -115,13 +138,16 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
     clock,
     ids: randomId,
     logger: logger.child({ component: 'registry' }),
-    hooks: overrides.hooks ?? createDefaultHooks(),
+    hooks: overrides.hooks ?? hooks,
+    types,
     events: createNoEventRecorder(),
   });
   const app = createHttpApp({
     registry,
     logger,
     logRequests: config.log.requests,
+    extraRoutes: berthApiRoutes,
+    extensions: [OCI_EXTENSION, BERTH_EXTENSION],
     maxHeaderBytes: config.http.maxHeaderBytes,
     trustProxy: config.http.trustProxy,
     ready: async () => {

@@ -109,6 +109,25 @@ export const HttpSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+export const TypeRuleSchema = Type.Object(
+  {
+    repositories: Type.String({ minLength: 1, description: "Repository glob: '*' within a segment, '**' across." }),
+    allow: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Short names or media types; * wildcard.' })),
+    deny: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Checked before allow.' })),
+    validate: Type.Optional(
+      Type.Object(
+        {
+          schema: Type.Optional(Type.Boolean({ description: "Validate the config object against the type's JSON Schema." })),
+          layers: Type.Optional(Type.Boolean({ description: "Layers must use the type's declared media types." })),
+          requiredAnnotations: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigSchema = Type.Object(
   {
     listen: Type.String({ default: '127.0.0.1:5000', description: 'host:port to listen on.' }),
@@ -122,7 +141,7 @@ export const ConfigSchema = Type.Object(
     // Sections owned by other modules validate their own content.
     types: Type.Array(Type.Unknown(), { default: [], description: 'Operator artifact types.' }),
     typesDir: Type.Optional(Type.String({ description: 'Directory of artifact type YAML/JSON files.' })),
-    typeRules: Type.Array(Type.Unknown(), { default: [], description: 'Per-repository type rules.' }),
+    typeRules: Type.Array(TypeRuleSchema, { default: [], description: 'Per-repository type rules, first match wins.' }),
     auth: Type.Optional(Type.Unknown()),
     webhooks: Type.Optional(Type.Unknown()),
     gc: Type.Optional(Type.Unknown()),

@@ -8,6 +8,7 @@ import type { MetadataStore } from '../metadata/store.js';
 import type { RegistryConfig } from '../config/schema.js';
 import type { ManifestHooks } from './manifest-hooks.js';
 import type { EventRecorder } from './event-recorder.js';
+import type { TypeRegistry } from '../artifact-types/index.js';
 
 /** Epoch milliseconds. Injected so expiry, GC and tokens are testable. */
 export type Clock = () => number;
@@ -24,6 +25,8 @@ export interface RegistryDeps {
   logger: Logger;
   /** Artifact-type identification, governance and validation on manifest push. */
   hooks: ManifestHooks;
+  /** Well-known and operator artifact types. */
+  types: TypeRegistry;
   /** Builds outbox events for changes; a no-op recorder when webhooks are off. */
   events: EventRecorder;
 }

@@ -6,6 +6,7 @@ import { createBlobService, type BlobService } from './blob-service.js';
 import { createUploadService, type UploadService } from './upload-service.js';
 import { createManifestService, type ManifestService } from './manifest-service.js';
 import { createListingService, type ListingService } from './listing-service.js';
+import { createArtifactCatalog, type ArtifactCatalog } from './artifact-catalog.js';
 
 export interface Registry {
   readonly deps: RegistryDeps;
@@ -13,6 +14,8 @@ export interface Registry {
   uploads: UploadService;
   manifests: ManifestService;
   listings: ListingService;
+  /** berth's typed listings (`/v2/_berth/`). */
+  artifacts: ArtifactCatalog;
 }
 
 /**
@@ -27,5 +30,6 @@ export function createRegistry(deps: RegistryDeps): Registry {
     uploads: createUploadService(deps),
     manifests,
     listings: createListingService(deps, manifests),
+    artifacts: createArtifactCatalog(deps, deps.types, manifests),
   };
 }
