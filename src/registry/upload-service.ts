@@ -12,7 +12,7 @@
  * file moved to its content address and linked into the repository.
  */
 import type { Hash } from 'node:crypto';
-import { RegistryError } from '../oci/errors.js';
+import { isRegistryError, RegistryError } from '../oci/errors.js';
 import { createDigester, isDigestAlgorithm, parseDigest, type DigestAlgorithm } from '../oci/digest.js';
 import { blobPath, uploadDataPath, uploadDir } from '../storage/paths.js';
 import type { StorageWriter } from '../storage/driver.js';
@@ -44,12 +44,14 @@ export interface UploadService {
   status(repo: string, id: string): Promise<UploadSession>;
   /**
    * Appends one chunk. @throws `RANGE_INVALID` (416) when it does not start at
-   * the session's offset, `SIZE_INVALID` when fewer or more bytes arrive than declared.
+   * the session's offset, `SIZE_INVALID` when fewer or more bytes arrive than declared,
+   * `BLOB_TOO_LARGE` (the session is discarded) when the blob would pass `maxBlobBytes`.
    */
   append(repo: string, id: string, chunk: ChunkInput): Promise<UploadSession>;
   /**
    * Appends an optional last chunk, verifies the digest and links the blob.
-   * @throws `DIGEST_INVALID` (the session is discarded: nothing is stored).
+   * @throws `DIGEST_INVALID` (the session is discarded: nothing is stored);
+   *   those of `append` for the last chunk.
    */
   complete(repo: string, id: string, digest: string, chunk?: ChunkInput): Promise<BlobInfo>;
   /** Single-request upload (`POST …/uploads/?digest=`). */
@@ -106,9 +108,32 @@ export function createUploadService(deps: RegistryDeps): UploadService {
     return config.maxBlobBytes > 0 ? config.maxBlobBytes - offset : undefined;
   }
 
-  /** Streams one chunk into the session's file and advances the offset. */
+  /** Refuses, before reading a byte, a chunk whose declared size passes the limit. */
+  function checkLimit(session: UploadSession, chunk: ChunkInput): void {
+    const max = maxBytesFor(session.offset);
+    const declared = chunk.range !== undefined ? chunk.range.end - chunk.range.start + 1 : chunk.length;
+    if (max !== undefined && declared !== undefined && declared > max) {
+      throw new RegistryError('BLOB_TOO_LARGE', `the blob would be larger than the ${config.maxBlobBytes}-byte limit`);
+    }
+  }
+
+  /**
+   * Streams one chunk into the session's file and advances the offset. A
+   * blob past the size limit can never complete, so its session is discarded.
+   */
   async function writeChunk(session: UploadSession, chunk: ChunkInput): Promise<UploadSession> {
     checkRange(session, chunk);
+    try {
+      checkLimit(session, chunk);
+      return await appendChunk(session, chunk);
+    } catch (err) {
+      if (isRegistryError(err, 'BLOB_TOO_LARGE')) await discard(session.id);
+      throw err;
+    }
+  }
+
+  /** The write itself: hash, copy, commit, then compare-and-set the offset. */
+  async function appendChunk(session: UploadSession, chunk: ChunkInput): Promise<UploadSession> {
     const algorithm = session.algorithm as DigestAlgorithm;
     let state = live.get(session.id);
     if (state !== undefined && state.offset !== session.offset) {
