@@ -16,6 +16,8 @@ type UploadAndEventMethods = Pick<
   | 'readEvents'
   | 'getCursor'
   | 'setCursor'
+  | 'listCursors'
+  | 'countEvents'
 >;
 
 interface UploadRow {
@@ -127,6 +129,19 @@ export function sqlUploadAndEventMethods(db: SqlDb): UploadAndEventMethods {
         sink,
         seq,
       ]);
+    },
+
+    async listCursors(): Promise<Record<string, number>> {
+      const rows = await db.all<{ sink: string; seq: number | string }>('SELECT sink, seq FROM event_cursors ORDER BY sink');
+      return Object.fromEntries(rows.map((row) => [row.sink, num(row.seq)]));
+    },
+
+    async countEvents(afterSeq: number): Promise<{ count: number; lastSeq: number }> {
+      const row = await db.get<{ n: number | string; last: number | string | null }>(
+        'SELECT (SELECT COUNT(*) FROM events WHERE seq > ?) AS n, (SELECT MAX(seq) FROM events) AS last',
+        [afterSeq],
+      );
+      return { count: num(row?.n ?? 0), lastSeq: row?.last === null || row?.last === undefined ? 0 : num(row.last) };
     },
   };
 }

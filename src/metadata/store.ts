@@ -261,4 +261,14 @@ export interface MetadataStore {
   /** Delivery cursor of one sink. */
   getCursor(sink: string): Promise<number>;
   setCursor(sink: string, seq: number): Promise<void>;
+  /**
+   * Every stored cursor by sink. A sink absent here has never stored one,
+   * which `getCursor`'s 0 cannot tell apart from "delivered nothing yet".
+   */
+  listCursors(): Promise<Record<string, number>>;
+  /**
+   * How many events have seq greater than `afterSeq` (a sink's backlog),
+   * and the seq of the last event in the log (0 when it is empty).
+   */
+  countEvents(afterSeq: number): Promise<{ count: number; lastSeq: number }>;
 }

@@ -127,5 +127,23 @@ export function uploadAndEventTests(factory: StoreFactory): void {
       assert.equal(await store.getCursor('webhook-a'), 7);
       assert.equal(await store.getCursor('webhook-b'), 2);
     });
+
+    test('listCursors names only sinks that stored a cursor, even a cursor of 0', async (store) => {
+      assert.deepEqual(await store.listCursors(), {});
+      await store.getCursor('never-stored');
+      await store.setCursor('webhook-b', 0);
+      await store.setCursor('webhook-a', 3);
+      assert.deepEqual(await store.listCursors(), { 'webhook-a': 3, 'webhook-b': 0 });
+    });
+
+    test('countEvents counts the backlog after a seq and reports the last seq', async (store) => {
+      assert.deepEqual(await store.countEvents(0), { count: 0, lastSeq: 0 });
+      await store.appendEvents([event('c1'), event('c2'), event('c3')]);
+      const events = await store.readEvents(0, 10);
+      const [first, , last] = events.map((e) => e.seq);
+      assert.deepEqual(await store.countEvents(0), { count: 3, lastSeq: last });
+      assert.deepEqual(await store.countEvents(first ?? assert.fail()), { count: 2, lastSeq: last });
+      assert.deepEqual(await store.countEvents(last ?? assert.fail()), { count: 0, lastSeq: last });
+    });
   });
 }
