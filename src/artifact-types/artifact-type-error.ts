@@ -59,7 +59,12 @@ export class ArtifactTypeError extends Error {
   }
 }
 
-/** Escapes one JSON pointer reference token (RFC 6901 §3). */
+/**
+ * Escapes one JSON pointer reference token (RFC 6901 §3).
+ *
+ * @example
+ * pointerToken('com.acme/owner'); // 'com.acme~1owner'
+ */
 export function pointerToken(token: string | number): string {
   return String(token).replace(/~/g, '~0').replace(/\//g, '~1');
 }

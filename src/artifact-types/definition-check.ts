@@ -17,6 +17,7 @@ const UNSAFE_SVG = [
   /<foreignObject/i,
   /<!ENTITY/i,
   /<\?xml-stylesheet/i,
+  /@import/i,
   /\son[a-z]+\s*=/i,
   /javascript:/i,
   /(?:href|src)\s*=\s*["'](?!#)/i,
@@ -126,7 +127,14 @@ export function checkDefinition(
   }
 }
 
-/** The definition schema, compiled once per compiler by its caller. */
+/**
+ * Compiles the definition JSON Schema with a caller's compiler, for
+ * {@link checkDefinition}.
+ *
+ * @example
+ * const compiler = createSchemaCompiler();
+ * checkDefinition(value, compiler, compileDefinitionSchema(compiler));
+ */
 export function compileDefinitionSchema(compiler: SchemaCompiler): SchemaCheck {
   return compiler.compile(DEFINITION_SCHEMA);
 }

@@ -153,6 +153,9 @@ export function mediaTypeMatches(pattern: string, mediaType: string): boolean {
 /**
  * Makes a value safe to quote in a message that ends up in a `Warning` header:
  * printable ASCII only, no `"` or `\`, at most 200 characters.
+ *
+ * @example
+ * printable('a "quoted" \u00e9'); // 'a ?quoted? ?'
  */
 export function printable(value: string): string {
   const cleaned = value.replace(/[^\x20-\x7e]|["\\]/g, '?');

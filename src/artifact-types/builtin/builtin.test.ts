@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ARTIFACT_CATEGORIES } from '../artifact-type.js';
+import { identifyArtifact } from '../identify.js';
+import { listManifestFixtures, loadManifestFixture } from '../testing/fixtures.js';
 import { createTypeRegistry } from '../type-registry.js';
 import { renderTypesTable } from '../types-table.js';
+import { validateArtifact } from '../validate.js';
 import { BUILTIN_TYPES } from './index.js';
 
 describe('BUILTIN_TYPES', () => {
@@ -61,5 +64,15 @@ describe('BUILTIN_TYPES', () => {
       readme.includes(renderTypesTable(BUILTIN_TYPES)),
       'README-types.md is out of date: paste renderTypesTable(BUILTIN_TYPES) into its "Built-in types" section',
     );
+  });
+
+  it('declares the layer media types its real-world fixtures use', () => {
+    const registry = createTypeRegistry(BUILTIN_TYPES);
+    for (const name of listManifestFixtures()) {
+      const manifest = loadManifestFixture(name);
+      const type = registry.resolve(identifyArtifact(manifest).mediaType);
+      const { errors } = validateArtifact(type, { manifest }, { schema: false, layers: true });
+      assert.deepEqual(errors, [], name);
+    }
   });
 });
