@@ -72,6 +72,7 @@ function compileEntry(entry: string, registry: TypeRegistry, fail: (problem: str
     return { entry, matches: (_type, mediaType) => mediaTypeMatches(entry, mediaType) };
   }
   if (!NAME_ENTRY.test(entry)) fail(`"${printable(entry)}" is neither a type name (lower-kebab) nor a media type`);
+  if (entry === '*') return { entry, matches: () => true }; // every type, registered or not
   if (entry.endsWith('*')) {
     const prefix = entry.slice(0, -1);
     return { entry, matches: (type) => type !== undefined && type.name.startsWith(prefix) };
