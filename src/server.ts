@@ -46,6 +46,8 @@ export interface RunningServer {
   registry: Registry;
   /** `http://host:port` actually bound (the port is real even when config said 0). */
   url: string;
+  /** Random id of this process start: the holder name of its background-work leases. */
+  instanceId: string;
   /** Stops accepting, finishes in-flight requests, stops workers, closes stores. */
   close(): Promise<void>;
 }
@@ -155,14 +157,26 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
       await storage.stat('blobs/ready-probe');
     },
   });
+  // Several instances may share the metadata store: background work runs
+  // under a lease held by one instance at a time (see interval-worker.ts).
+  // GC and webhook delivery take their own leases the same way.
+  const instanceId = randomId();
+  const expiryIntervalMs = config.registry.uploadExpiryIntervalSeconds * 1000;
   const workers: Worker[] = [
     createIntervalWorker({
       name: 'upload-expiry',
-      intervalMs: config.registry.uploadExpiryIntervalSeconds * 1000,
+      intervalMs: expiryIntervalMs,
       logger: logger.child({ component: 'upload-expiry' }),
       run: async () => {
         const removed = await registry.uploads.expireStale();
         return removed > 0 ? { removed } : undefined;
+      },
+      lease: {
+        store: metadata,
+        name: 'upload-expiry',
+        holder: instanceId,
+        ttlMs: Math.max(3 * expiryIntervalMs, 1000),
+        clock,
       },
     }),
   ];
@@ -189,6 +203,7 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
     app,
     registry,
     url: `http://${urlHost}:${boundPort}`,
+    instanceId,
     close() {
       closing ??= (async () => {
         const grace = setTimeout(() => server.closeAllConnections(), config.http.shutdownGraceSeconds * 1000);

@@ -46,7 +46,7 @@ Examples:
       }
       const data = describeData(config);
       logger.info(
-        { url: server.url, storage: data.storage, metadata: data.metadata },
+        { url: server.url, storage: data.storage, metadata: data.metadata, instanceId: server.instanceId },
         `berth listening on ${server.url}, storage ${data.storage}, metadata ${data.metadata}`,
       );
       const stop = (signal: string): void => {

@@ -19,6 +19,7 @@
  * - `deleteBlobRecord` also removes the blob's repository links.
  * - `countByArtifactType` is ordered null first, then by type.
  * - `getReferences` lists each digest once, in byte order.
+ * - A lease expires at `expiresAt <= now`; `releaseLease` deletes the row.
  */
 import type { MetadataStore } from './store.js';
 import type { SqlDb } from './sql-db.js';
@@ -27,6 +28,7 @@ import { sqlRepositoryAndBlobMethods } from './sql-store-blobs.js';
 import { sqlListingMethods } from './sql-store-listings.js';
 import { sqlManifestMethods } from './sql-store-manifests.js';
 import { sqlUploadAndEventMethods } from './sql-store-uploads-events.js';
+import { sqlLeaseMethods } from './sql-store-leases.js';
 
 /**
  * Builds the metadata store over an engine. Call `migrate()` before use.
@@ -49,5 +51,6 @@ export function createSqlMetadataStore(db: SqlDb, kind: string): MetadataStore {
     ...sqlManifestMethods(db),
     ...sqlListingMethods(db),
     ...sqlUploadAndEventMethods(db),
+    ...sqlLeaseMethods(db),
   };
 }

@@ -271,4 +271,24 @@ export interface MetadataStore {
    * and the seq of the last event in the log (0 when it is empty).
    */
   countEvents(afterSeq: number): Promise<{ count: number; lastSeq: number }>;
+
+  // ---- leases
+  /**
+   * Takes or renews the lease `name` for `holder` until `now + ttlMs`: it
+   * succeeds when nobody holds it, when the previous holder's lease has
+   * expired (`expiresAt <= now`), or when `holder` already holds it (a
+   * renewal). Atomic: of several holders racing for a free or expired lease,
+   * on one or several instances, exactly one gets true. Background workers
+   * (upload expiry, GC, webhook delivery) run only while they hold theirs,
+   * so one instance at a time does that work and another takes over once a
+   * dead holder's lease expires. `now` comes from the caller's clock; the
+   * clocks of instances should agree to well within `ttlMs`.
+   *
+   * @returns true when `holder` now holds the lease until `now + ttlMs`.
+   * @throws RangeError when `ttlMs` is not a positive integer or `now` not an integer.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>;
+
+  /** Gives the lease up if `holder` holds it, so another can take it at once; otherwise a no-op. Idempotent. */
+  releaseLease(name: string, holder: string): Promise<void>;
 }
