@@ -5,7 +5,10 @@
 //   npm test                      every *.test.ts under src/ and test/
 //   npm test -- test/api          only files whose path contains "test/api"
 //
-// Environment: TEST_CONCURRENCY (files run at once, default 2).
+// Environment: TEST_CONCURRENCY (files run at once, default 2),
+// TEST_TIMEOUT_SECONDS (bound on the whole run, default 1800: a hung test or a
+// leaked handle that keeps a file's process alive fails the run instead of
+// hanging it).
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -43,5 +46,28 @@ const args = [
   ...passthrough,
   ...files,
 ];
-const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
-child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 1)));
+// Its own process group, so a timeout or a signal ends every test file's
+// process and whatever servers they started, not only the runner.
+const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit', detached: true });
+const killGroup = (signal) => {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+};
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => killGroup(signal));
+const limit = Number(process.env.TEST_TIMEOUT_SECONDS ?? 1800);
+let timedOut = false;
+const watchdog = setTimeout(() => {
+  timedOut = true;
+  console.error(
+    `\nrun-tests: still running after ${limit}s; killing it. A test hangs, or a file leaves a handle ` +
+      '(server, socket, timer, child process) open so its process never exits: it is among the files above without a result.',
+  );
+  killGroup('SIGKILL');
+}, limit * 1000);
+child.on('exit', (code, signal) => {
+  clearTimeout(watchdog);
+  process.exit(timedOut || signal ? 1 : (code ?? 1));
+});
