@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { registerServe } from './serve.js';
 import { registerConfig } from './config.js';
+import { registerTypes } from './types.js';
 
 const program = new Command();
 program
@@ -16,5 +17,6 @@ program
 
 registerServe(program);
 registerConfig(program);
+registerTypes(program);
 
 await program.parseAsync(process.argv);
