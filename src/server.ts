@@ -5,6 +5,7 @@
  * clock), so they run the real server in process on an ephemeral port.
  */
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -22,6 +23,7 @@ import { createRegistry, type Registry } from './registry/registry.js';
 import type { Clock } from './registry/deps.js';
 import type { ManifestHooks } from './registry/manifest-hooks.js';
 import { createTypeHooks } from './registry/type-hooks.js';
+import { reclassifyManifests } from './registry/classify.js';
 import {
   BUILTIN_TYPES,
   createTypePolicy,
@@ -32,13 +34,20 @@ import {
 import { BERTH_EXTENSION, OCI_EXTENSION, berthApiRoutes } from './http/routes/berth-api.js';
 import { createNoEventRecorder } from './registry/event-recorder.js';
 import { createHttpApp } from './http/app.js';
+import { authFromConfig } from './auth/auth-from-config.js';
 import { createIntervalWorker, type Worker } from './registry/interval-worker.js';
+import { createMetricsRegistry, type MetricsRegistry } from './http/metrics.js';
+import { createWebhookRoutes } from './http/routes/webhooks.js';
+import { checkWebhooksConfig, createWebhooks } from './events/webhooks.js';
+import type { DeliveryWorker, Sleep } from './events/delivery-worker.js';
 
 export interface ServerOverrides {
   clock?: Clock;
   /** Replaces the storage driver the config names (tests). */
   storage?: StorageDriver;
   hooks?: ManifestHooks;
+  /** How the webhook worker waits between retries (tests advance a fake clock). */
+  sleep?: Sleep;
 }
 
 export interface RunningServer {
@@ -48,6 +57,12 @@ export interface RunningServer {
   url: string;
   /** Random id of this process start: the holder name of its background-work leases. */
   instanceId: string;
+  /** Prometheus registry behind `/metrics`: other modules register their metrics here. */
+  metrics: MetricsRegistry;
+  /** Webhook delivery (`status()`, and `runOnce()`/`drain()` when `webhooks.pollIntervalMs` is 0). */
+  webhooks: DeliveryWorker;
+  /** Start-up work that runs after listening (classifying stored manifests); never rejects. */
+  startupTasks: Promise<void>;
   /** Stops accepting, finishes in-flight requests, stops workers, closes stores. */
   close(): Promise<void>;
 }
@@ -130,9 +145,22 @@ export async function loadArtifactTypes(config: Config): Promise<{ types: TypeRe
  */
 export async function startServer(config: Config, logger: Logger, overrides: ServerOverrides = {}): Promise<RunningServer> {
   const { types, hooks } = await loadArtifactTypes(config);
+  checkWebhooksConfig(config.webhooks);
+  // Before opening stores: a non-bcrypt htpasswd line or a bad key stops start-up here.
+  const auth = await authFromConfig(config.auth, { dataDir: config.dataDir, clock: overrides.clock ?? Date.now, ids: randomId, logger });
   const storage = overrides.storage ?? openStorage(config);
   const metadata = await openMetadata(config);
   const clock = overrides.clock ?? Date.now;
+  const metrics = createMetricsRegistry();
+  const webhooks = createWebhooks({
+    config: config.webhooks,
+    metadata,
+    logger: logger.child({ component: 'webhooks' }),
+    clock,
+    sleep: overrides.sleep,
+    metrics,
+    publicUrl: config.publicUrl,
+  });
   const registry = createRegistry({
     storage,
     metadata,
@@ -142,13 +170,13 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
     logger: logger.child({ component: 'registry' }),
     hooks: overrides.hooks ?? hooks,
     types,
-    events: createNoEventRecorder(),
+    events: webhooks.recorder ?? createNoEventRecorder(),
   });
   const app = createHttpApp({
     registry,
     logger,
     logRequests: config.log.requests,
-    extraRoutes: berthApiRoutes,
+    extraRoutes: [createWebhookRoutes(() => webhooks.worker.status()), ...berthApiRoutes],
     extensions: [OCI_EXTENSION, BERTH_EXTENSION],
     maxHeaderBytes: config.http.maxHeaderBytes,
     trustProxy: config.http.trustProxy,
@@ -156,6 +184,10 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
       await metadata.ping();
       await storage.stat('blobs/ready-probe');
     },
+    metrics,
+    ...(auth === undefined ? {} : { auth }),
+    ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl }),
+    ...(webhooks.recorder === undefined ? {} : { events: { recorder: webhooks.recorder, contexts: webhooks.contexts } }),
   });
   // Several instances may share the metadata store: background work runs
   // under a lease held by one instance at a time (see interval-worker.ts).
@@ -179,6 +211,7 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
         clock,
       },
     }),
+    webhooks.worker,
   ];
 
   const { host, port } = parseListen(config.listen);
@@ -187,6 +220,8 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
   server.requestTimeout = config.http.requestTimeoutSeconds * 1000;
   server.keepAliveTimeout = config.http.idleTimeoutSeconds * 1000;
   try {
+    // New endpoints start at the end of the log: fix that point before any request can add to it.
+    await webhooks.worker.init();
     await app.listen({ host, port });
   } catch (err) {
     await metadata.close();
@@ -194,8 +229,13 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
     throw err;
   }
   for (const w of workers) w.start();
+  const startupTasks = reclassifyManifests(registry.deps, registry.manifests, logger.child({ component: 'classify' })).then(
+    () => undefined,
+    (err: unknown) => logger.error({ err }, 'classifying stored manifests failed; it is retried at the next start'),
+  );
   const address = server.address();
   const boundPort = typeof address === 'object' && address !== null ? address.port : port;
+  webhooks.source.addr = `${hostname()}:${boundPort}`;
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
 
   let closing: Promise<void> | undefined;
@@ -203,7 +243,10 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
     app,
     registry,
     url: `http://${urlHost}:${boundPort}`,
+    metrics,
+    webhooks: webhooks.worker,
     instanceId,
+    startupTasks,
     close() {
       closing ??= (async () => {
         const grace = setTimeout(() => server.closeAllConnections(), config.http.shutdownGraceSeconds * 1000);
@@ -212,6 +255,9 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
         await app.close();
         clearTimeout(grace);
         await Promise.all(workers.map((w) => w.stop()));
+        await startupTasks;
+        // Pull and denied events are written after their responses: let them land.
+        await webhooks.recorder?.flush();
         await metadata.close();
         await storage.close?.();
       })();
