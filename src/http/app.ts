@@ -4,7 +4,14 @@
  * The only module that knows the HTTP framework.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { Logger } from 'pino';
 import { RegistryError } from '../oci/errors.js';
 import type { Registry } from '../registry/registry.js';
@@ -57,6 +64,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     return503OnClosing: true,
     http: { maxHeaderSize: options.maxHeaderBytes ?? 16384 },
     routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 1024 },
+    frameworkErrors: (err, request, reply) => onFrameworkError(err, request, reply),
   });
 
   // Bodies stay unread until a handler streams them.
@@ -106,6 +114,21 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   ];
   const handler = (request: FastifyRequest, reply: Parameters<typeof dispatch>[3]): Promise<unknown> =>
     dispatch(routes, options.registry, request, reply);
+  /**
+   * find-my-way refuses a path it cannot percent-decode (`/v2/a/manifests/%`)
+   * or whose wildcard exceeds maxParamLength, before any hook runs. Under
+   * `/v2/` the raw-path router judges such a path by the grammar instead
+   * (NAME_INVALID, TAG_INVALID, …); anything else gets the error format.
+   */
+  function onFrameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+    reply.header('Docker-Distribution-API-Version', 'registry/2.0').header('X-Request-Id', request.id);
+    const badPath = err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+    if (!badPath || !(request.raw.url ?? '').startsWith('/v2/')) {
+      sendError(err, request, reply);
+      return;
+    }
+    void handler(request, reply).catch((e: unknown) => sendError(e, request, reply));
+  }
   app.route({ method: [...METHODS], url: '/v2', handler });
   app.route({ method: [...METHODS], url: '/v2/*', handler });
 

@@ -54,6 +54,15 @@ export function matchRoute(routes: readonly V2Route[], path: string): MatchedRou
   return undefined;
 }
 
+/**
+ * Parses a query string as RFC 3986 does: `+` is a literal plus, not the
+ * space of form encoding. Media types carry `+` (`?artifactType=…+json`) and
+ * no parameter the API reads may contain a space.
+ */
+export function parseQuery(raw: string): URLSearchParams {
+  return new URLSearchParams(raw.replaceAll('+', '%2B'));
+}
+
 /** Dispatches one request to its route's method handler. */
 export async function dispatch(routes: readonly V2Route[], registry: Registry, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const url = request.raw.url ?? '/';
@@ -74,7 +83,7 @@ export async function dispatch(routes: readonly V2Route[], registry: Registry, r
     reply,
     registry,
     params: matched.params,
-    query: new URLSearchParams(q === -1 ? '' : url.slice(q + 1)),
+    query: parseQuery(q === -1 ? '' : url.slice(q + 1)),
     path,
   });
 }

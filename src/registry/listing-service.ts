@@ -84,7 +84,8 @@ export function createListingService(deps: RegistryDeps, manifests: ManifestServ
   return {
     async tags(repo, request) {
       const page = await metadata.listTags(repo, pageRequest(request, config.defaultPageSize));
-      if (page.items.length === 0 && request.last === undefined && !(await metadata.repositoryExists(repo))) {
+      // An empty page is ambiguous (no tags, past the end, or no repository): only the last is a 404.
+      if (page.items.length === 0 && !(await metadata.repositoryExists(repo))) {
         throw new RegistryError('NAME_UNKNOWN', { name: repo });
       }
       return page;

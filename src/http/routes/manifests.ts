@@ -30,6 +30,33 @@ async function pull(ctx: RouteContext): Promise<unknown> {
   return request.method === 'HEAD' ? reply.send() : reply.send(served.body);
 }
 
+/** distribution-spec "Warnings": at most 4096 bytes of warning data across all headers. */
+const MAX_WARNING_BYTES = 4096;
+/** Room kept for the closing "N more warnings" value. */
+const SUMMARY_BYTES = 64;
+
+/** `299 - "<text>"` (RFC 7234 §5.5) with only visible ASCII, so the header is always valid. */
+function warningValue(text: string): string {
+  return `299 - "${text.replace(/[^\x20-\x7e]|["\\]/g, '?')}"`;
+}
+
+/** The `Warning` values to send: in order, within the byte limit, then a count of the rest. */
+function warningHeaders(warnings: readonly string[]): string[] {
+  const out: string[] = [];
+  let used = 0;
+  for (const [i, warning] of warnings.entries()) {
+    const value = warningValue(warning);
+    const reserve = i === warnings.length - 1 ? 0 : SUMMARY_BYTES;
+    if (used + value.length + reserve > MAX_WARNING_BYTES) {
+      out.push(warningValue(`${warnings.length - i} more warning(s) not shown`));
+      break;
+    }
+    out.push(value);
+    used += value.length;
+  }
+  return out;
+}
+
 async function push(ctx: RouteContext): Promise<unknown> {
   const name = ctx.params.name as string;
   const { registry, request, reply } = ctx;
@@ -50,9 +77,7 @@ async function push(ctx: RouteContext): Promise<unknown> {
     .header('Content-Length', 0);
   if (result.subject !== undefined) reply.header('OCI-Subject', result.subject);
   if (input.extraTags !== undefined && input.extraTags.length > 0) reply.header('OCI-Tag', result.tags);
-  if (result.warnings.length > 0) {
-    reply.header('Warning', result.warnings.map((w) => `299 - "${w.replaceAll('"', "'")}"`));
-  }
+  if (result.warnings.length > 0) reply.header('Warning', warningHeaders(result.warnings));
   return reply.send();
 }
 

@@ -27,9 +27,11 @@ async function list(ctx: RouteContext): Promise<unknown> {
   if (page.more && lastItem !== undefined) {
     ctx.reply.header('Link', nextLink(ctx.path, { artifactType: request.artifactType, n, last: lastItem.digest }));
   }
+  // A Buffer, not a string: Fastify would append "; charset=utf-8" to a string's
+  // type, and the spec requires exactly the index media type.
   return ctx.reply
     .type(MEDIA_TYPE_OCI_INDEX)
-    .send(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE_OCI_INDEX, manifests }));
+    .send(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE_OCI_INDEX, manifests })));
 }
 
 export const referrerRoutes: V2Route = {
