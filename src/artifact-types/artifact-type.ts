@@ -50,7 +50,10 @@ export interface ArtifactTypeDefinition {
   readonly requiredAnnotations?: readonly string[];
   /** Layer media types that hold a README or summary for a UI to render. */
   readonly summaryLayerMediaTypes?: readonly string[];
-  /** URL of the public document the media types come from. */
-  readonly source: string;
+  /**
+   * URL of the public document the media types come from. Every built-in type
+   * cites one; operators' in-house types may have none.
+   */
+  readonly source?: string;
   readonly category: ArtifactCategory;
 }

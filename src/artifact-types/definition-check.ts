@@ -117,7 +117,7 @@ export function checkDefinition(
   checkPatterns(def, 'mediaTypes', fail);
   checkPatterns(def, 'layerMediaTypes', fail);
   checkPatterns(def, 'summaryLayerMediaTypes', fail);
-  checkSource(def.source, fail);
+  if (def.source !== undefined) checkSource(def.source, fail);
   if (def.configSchema === undefined) return undefined;
   try {
     return compiler.compile(def.configSchema);

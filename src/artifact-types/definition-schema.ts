@@ -26,7 +26,7 @@ export const DEFINITION_SCHEMA: Readonly<Record<string, unknown>> = {
   title: 'berth artifact type',
   type: 'object',
   additionalProperties: false,
-  required: ['name', 'displayName', 'description', 'mediaTypes', 'source'],
+  required: ['name', 'displayName', 'description', 'mediaTypes'],
   properties: {
     name: {
       type: 'string',

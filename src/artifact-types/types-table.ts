@@ -22,7 +22,7 @@ export function renderTypesTable(definitions: readonly ArtifactTypeDefinition[])
       cell(def.displayName),
       def.category,
       def.mediaTypes.map((mediaType) => `\`${cell(mediaType)}\``).join('<br>'),
-      `[source](${def.source})`,
+      def.source === undefined ? '' : `[source](${def.source})`,
     ].join(' | '),
   );
   return [

@@ -55,7 +55,7 @@ describe('BUILTIN_TYPES', () => {
   });
 
   it('cites an https source for every type', () => {
-    for (const type of BUILTIN_TYPES) assert.match(type.source, /^https:\/\//, type.name);
+    for (const type of BUILTIN_TYPES) assert.match(type.source ?? '', /^https:\/\//, type.name);
   });
 
   it('is listed in README-types.md exactly as renderTypesTable renders it', () => {
