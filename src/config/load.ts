@@ -154,7 +154,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const where = file === undefined ? '' : `${file}: `;
   validateBranch(raw, 'storage', where);
   validateBranch(raw, 'metadata', where);
-  for (const key of ['registry', 'log', 'http'] as const) raw[key] ??= {};
+  for (const key of ['registry', 'log', 'http', 'webhooks'] as const) raw[key] ??= {};
   if (!validateRoot(raw)) {
     throw new ConfigError(`${where}invalid configuration:\n  ${formatErrors(validateRoot.errors, '')}`);
   }

@@ -128,6 +128,58 @@ export const TypeRuleSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Event actions a webhook endpoint can subscribe to. */
+export const WEBHOOK_ACTIONS = ['push', 'pull', 'delete', 'mount', 'denied'] as const;
+
+export const WebhookEndpointSchema = Type.Object(
+  {
+    name: Type.String({
+      pattern: '^[A-Za-z0-9._-]{1,64}$',
+      description: 'Unique; keys the delivery cursor, so renaming starts a new endpoint at the end of the log.',
+    }),
+    url: Type.String({ pattern: '^https?://[^/@\\s]+(/\\S*)?$', description: 'http(s) URL events are POSTed to (no user:password@; use headers).' }),
+    actions: Type.Optional(
+      Type.Array(Type.Union(WEBHOOK_ACTIONS.map((a) => Type.Literal(a))), {
+        minItems: 1,
+        description: 'Actions to send. Absent: all of them (pulls included).',
+      }),
+    ),
+    repositories: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: "Repository globs: '*' within a segment, '**' across." }),
+    ),
+    artifactTypes: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        description: 'Short names or media types; events without an artifact type (blobs) do not match.',
+      }),
+    ),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Extra request headers.' })),
+    timeoutSeconds: Type.Integer({ minimum: 1, default: 10, description: 'Per-request timeout.' }),
+    secret: Type.Optional(
+      Type.String({ minLength: 1, description: 'HMAC-SHA256 key: X-Berth-Signature: sha256=<hex of HMAC(raw body)>.' }),
+    ),
+    format: Type.Union([Type.Literal('distribution'), Type.Literal('cloudevents')], {
+      default: 'distribution',
+      description: "distribution's notification envelope, or a CloudEvents 1.0 JSON batch.",
+    }),
+    batchSize: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'Most events per request.' }),
+    maxBackoffSeconds: Type.Integer({ minimum: 1, default: 300, description: 'Cap of the retry delay (1 s, doubling).' }),
+  },
+  { additionalProperties: false },
+);
+
+export const WebhooksSchema = Type.Object(
+  {
+    endpoints: Type.Array(WebhookEndpointSchema, { default: [] }),
+    pollIntervalMs: Type.Integer({
+      minimum: 0,
+      default: 1000,
+      description: 'How often the delivery worker looks for new events; 0: only when asked (tests).',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const ConfigSchema = Type.Object(
   {
     listen: Type.String({ default: '127.0.0.1:5000', description: 'host:port to listen on.' }),
@@ -143,7 +195,7 @@ export const ConfigSchema = Type.Object(
     typesDir: Type.Optional(Type.String({ description: 'Directory of artifact type YAML/JSON files.' })),
     typeRules: Type.Array(TypeRuleSchema, { default: [], description: 'Per-repository type rules, first match wins.' }),
     auth: Type.Optional(Type.Unknown()),
-    webhooks: Type.Optional(Type.Unknown()),
+    webhooks: WebhooksSchema,
     gc: Type.Optional(Type.Unknown()),
   },
   { additionalProperties: false },
@@ -153,3 +205,5 @@ export type Config = Static<typeof ConfigSchema>;
 export type StorageConfig = Static<typeof StorageSchema>;
 export type MetadataConfig = Static<typeof MetadataSchema>;
 export type RegistryConfig = Static<typeof RegistrySchema>;
+export type WebhooksConfig = Static<typeof WebhooksSchema>;
+export type WebhookEndpointConfig = Static<typeof WebhookEndpointSchema>;

@@ -25,6 +25,8 @@ import { tagRoutes } from './routes/tags.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { referrerRoutes } from './routes/referrers.js';
 import { createDiscoverRoutes, type ExtensionInfo } from './routes/discover.js';
+import { registerHttpMetrics, type MetricsRegistry } from './metrics.js';
+import { registerEventHooks, type EventHooksOptions } from './event-hooks.js';
 
 export interface HttpAppOptions {
   registry: Registry;
@@ -38,6 +40,10 @@ export interface HttpAppOptions {
   trustProxy?: boolean;
   /** Readiness probe: resolves when storage and metadata answer. */
   ready?: () => Promise<void>;
+  /** Request metrics and `GET /metrics` on this Registry (see metrics.ts). */
+  metrics?: MetricsRegistry;
+  /** Request context and pull/denied events, when webhooks are configured (see event-hooks.ts). */
+  events?: Omit<EventHooksOptions, 'registry'>;
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -81,6 +87,9 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     reply.header('X-Request-Id', request.id);
     done();
   });
+  // Before any hook that authenticates: those run inside the request context.
+  if (options.events !== undefined) registerEventHooks(app, { ...options.events, registry: options.registry });
+  if (options.metrics !== undefined) registerHttpMetrics(app, options.metrics);
 
   if (options.logRequests !== false) {
     app.addHook('onResponse', (request: FastifyRequest, reply, done) => {

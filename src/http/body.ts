@@ -7,9 +7,17 @@ import type { FastifyRequest } from 'fastify';
 import { RegistryError } from '../oci/errors.js';
 import { contentLength } from './headers.js';
 
-/** The request body as a byte stream (untouched by any parser). */
-export function bodyStream(request: FastifyRequest): AsyncIterable<Uint8Array> {
-  return request.raw;
+/** Tallies body bytes on the request for `berth_http_bytes_received_total` (metrics.ts). */
+function count(request: FastifyRequest, bytes: number): void {
+  request.bodyBytes = (request.bodyBytes ?? 0) + bytes;
+}
+
+/** The request body as a byte stream (untouched by any parser), counted as it is read. */
+export async function* bodyStream(request: FastifyRequest): AsyncIterable<Uint8Array> {
+  for await (const chunk of request.raw) {
+    count(request, (chunk as Buffer).byteLength);
+    yield chunk as Buffer;
+  }
 }
 
 /** True when the request declares or carries a body. */
@@ -32,8 +40,16 @@ export async function readSmallBody(request: FastifyRequest, maxBytes: number): 
   let total = 0;
   for await (const chunk of request.raw) {
     total += (chunk as Buffer).byteLength;
+    count(request, (chunk as Buffer).byteLength);
     if (total > maxBytes) throw tooLarge();
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks, total);
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Request body bytes read so far, for metrics. */
+    bodyBytes?: number;
+  }
 }
