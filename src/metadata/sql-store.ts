@@ -20,6 +20,8 @@
  * - `countByArtifactType` is ordered null first, then by type.
  * - `getReferences` lists each digest once, in byte order.
  * - A lease expires at `expiresAt <= now`; `releaseLease` deletes the row.
+ * - `storageUsage` counts each distinct digest once across the selected
+ *   repositories' links and manifests; an empty `names` list selects none.
  */
 import type { MetadataStore } from './store.js';
 import type { SqlDb } from './sql-db.js';
@@ -29,6 +31,7 @@ import { sqlListingMethods } from './sql-store-listings.js';
 import { sqlManifestMethods } from './sql-store-manifests.js';
 import { sqlUploadAndEventMethods } from './sql-store-uploads-events.js';
 import { sqlLeaseMethods } from './sql-store-leases.js';
+import { sqlGcMethods } from './sql-store-gc.js';
 
 /**
  * Builds the metadata store over an engine. Call `migrate()` before use.
@@ -52,5 +55,6 @@ export function createSqlMetadataStore(db: SqlDb, kind: string): MetadataStore {
     ...sqlListingMethods(db),
     ...sqlUploadAndEventMethods(db),
     ...sqlLeaseMethods(db),
+    ...sqlGcMethods(db),
   };
 }

@@ -153,6 +153,36 @@ export interface TypeCount {
   count: number;
 }
 
+/** A blob linked into one repository, for GC marks and retention. */
+export interface BlobLink {
+  digest: string;
+  /** Size of the blob (from its registry-wide record). */
+  size: number;
+  /** When the link was made (epoch ms). */
+  linkedAt: number;
+}
+
+/** A tag with the manifest it points at and when it last moved. */
+export interface TagRecord {
+  name: string;
+  digest: string;
+  /** Push (or move) time of the tag (epoch ms). */
+  updatedAt: number;
+}
+
+/**
+ * Which repositories a storage-usage sum covers: every name starting with
+ * `prefix` (`''`: all), or exactly the listed names.
+ */
+export type RepositoryFilter = { prefix: string } | { names: string[] };
+
+/** Bytes stored for a set of repositories, each distinct digest counted once. */
+export interface StorageUsage {
+  bytes: number;
+  /** Distinct digests (blobs and manifests) counted. */
+  objects: number;
+}
+
 export interface MetadataStore {
   /** `sqlite` or `postgres`, for logs and readiness. */
   readonly kind: string;
@@ -271,6 +301,41 @@ export interface MetadataStore {
    * and the seq of the last event in the log (0 when it is empty).
    */
   countEvents(afterSeq: number): Promise<{ count: number; lastSeq: number }>;
+
+  // ---- garbage collection, retention and quotas
+  /** Blobs linked into a repository, ordered by digest. */
+  listRepositoryLinks(repo: string, page: PageRequest): Promise<Page<BlobLink>>;
+
+  /** Tags of a repository with their digests and push times, ordered by name. */
+  listTagRecords(repo: string, page: PageRequest): Promise<Page<TagRecord>>;
+
+  /**
+   * Bytes held by the repositories `filter` selects: blobs linked into them
+   * and their manifests' own bytes, each distinct digest once (a layer
+   * shared by two of them counts once). With `adding`, the usage as it
+   * would be with that digest added too (zero more when it is already
+   * counted). One aggregate query.
+   */
+  storageUsage(filter: RepositoryFilter, adding?: { digest: string; size: number }): Promise<StorageUsage>;
+
+  /**
+   * Deletes a manifest only while no tag points at it and no index in the
+   * repository lists it (checked and deleted in one transaction, with the
+   * row locked first, so a concurrent tag push either lands first and wins,
+   * or after the delete and re-creates the manifest). Returns the deleted
+   * record, or undefined when it was missing, tagged or a child.
+   */
+  deleteUnreferencedManifest(repo: string, digest: string, events?: OutboxEvent[]): Promise<ManifestRecord | undefined>;
+
+  /** Deletes a tag only while it still points at `digest`. Returns true when deleted. */
+  deleteTagIfAt(repo: string, tag: string, digest: string, events?: OutboxEvent[]): Promise<boolean>;
+
+  /**
+   * Forgets a blob record only when {@link blobReferenceCount} is zero.
+   * Returns true when deleted. On PostgreSQL a link committed concurrently
+   * makes it reject with the foreign-key error instead; nothing is deleted then.
+   */
+  deleteBlobRecordIfUnreferenced(digest: string): Promise<boolean>;
 
   // ---- leases
   /**

@@ -11,6 +11,7 @@ import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MetadataStore } from '../store.js';
 import { blobTests } from './suite-blobs.js';
+import { gcTests } from './suite-gc.js';
 import { leaseTests } from './suite-leases.js';
 import { listingTests } from './suite-listings.js';
 import { manifestTests } from './suite-manifests.js';
@@ -57,5 +58,6 @@ export function metadataStoreSuite(name: string, factory: () => Promise<StoreHar
     uploadAndEventTests(fresh);
     transactionTests(fresh);
     leaseTests(fresh);
+    gcTests(fresh);
   });
 }
