@@ -58,12 +58,17 @@ function label(def: ArtifactTypeDefinition): string {
 function mediaTypeFields(manifest: ParsedManifestLike): [string, string][] {
   const fields: [string, string][] = [];
   if (manifest.mediaType !== '') fields.push(['/mediaType', manifest.mediaType]);
-  if (manifest.artifactType !== undefined) fields.push(['/artifactType', manifest.artifactType]);
+  // distribution-spec treats an empty artifactType as missing.
+  if (manifest.artifactType !== undefined && manifest.artifactType !== '') {
+    fields.push(['/artifactType', manifest.artifactType]);
+  }
   if (manifest.config !== undefined) fields.push(['/config/mediaType', manifest.config.mediaType]);
   manifest.layers?.forEach((layer, i) => fields.push([`/layers/${i}/mediaType`, layer.mediaType]));
   manifest.manifests?.forEach((child, i) => {
     fields.push([`/manifests/${i}/mediaType`, child.mediaType]);
-    if (child.artifactType !== undefined) fields.push([`/manifests/${i}/artifactType`, child.artifactType]);
+    if (child.artifactType !== undefined && child.artifactType !== '') {
+      fields.push([`/manifests/${i}/artifactType`, child.artifactType]);
+    }
   });
   return fields;
 }

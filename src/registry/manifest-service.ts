@@ -145,7 +145,8 @@ export function createManifestService(deps: RegistryDeps): ManifestService {
         mediaType: manifest.mediaType,
         size: body.byteLength,
         artifactType: identified.artifactType,
-        rawArtifactType: manifest.artifactType ?? null,
+        // distribution-spec: an empty artifactType counts as missing.
+        rawArtifactType: manifest.artifactType === undefined || manifest.artifactType === '' ? null : manifest.artifactType,
         configMediaType: manifest.config?.mediaType ?? null,
         subject: manifest.subject?.digest ?? null,
         annotations: manifest.annotations ?? null,

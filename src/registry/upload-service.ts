@@ -15,7 +15,7 @@ import type { Hash } from 'node:crypto';
 import { isRegistryError, RegistryError } from '../oci/errors.js';
 import { createDigester, isDigestAlgorithm, parseDigest, type DigestAlgorithm } from '../oci/digest.js';
 import { blobPath, uploadDataPath, uploadDir } from '../storage/paths.js';
-import type { StorageWriter } from '../storage/driver.js';
+import { StorageSizeMismatchError, type StorageWriter } from '../storage/driver.js';
 import { copyVerified } from '../storage/digest-stream.js';
 import type { UploadSession } from '../metadata/store.js';
 import type { RegistryDeps } from './deps.js';
@@ -142,14 +142,17 @@ export function createUploadService(deps: RegistryDeps): UploadService {
     }
     const canHash = state !== undefined || session.offset === 0;
     const hash = state?.hash.copy() ?? createDigester(algorithm);
-    const writer: StorageWriter = await storage.writer(uploadDataPath(session.id), {
-      append: session.offset > 0,
-    });
-    if (writer.size !== session.offset) {
-      // Bytes a crashed writer left behind: the session cannot resume safely.
-      await writer.cancel();
+    let writer: StorageWriter;
+    try {
+      // Resume exactly at the recorded offset: bytes a crashed chunk left past it are dropped.
+      writer = await storage.writer(
+        uploadDataPath(session.id),
+        session.offset > 0 ? { append: true, expectedSize: session.offset } : { append: false },
+      );
+    } catch (err) {
+      if (!(err instanceof StorageSizeMismatchError)) throw err;
       await discard(session.id);
-      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', 'the upload was interrupted and must be restarted');
+      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', 'the upload data is incomplete; restart the upload');
     }
     let bytes: number;
     try {

@@ -39,6 +39,13 @@ export interface WriterOptions {
    * existing file at the path is replaced.
    */
   append: boolean;
+  /**
+   * With `append`, the size the caller knows was committed (an upload's
+   * recorded offset). Bytes past it, left by a writer that crashed before
+   * its commit, are discarded first. Fewer bytes than this means committed
+   * data is gone: the writer rejects with {@link StorageSizeMismatchError}.
+   */
+  expectedSize?: number;
 }
 
 /**
@@ -108,6 +115,14 @@ export class StorageNotFoundError extends Error {
     super(`storage path not found: ${path}`);
     this.name = 'StorageNotFoundError';
     this.path = path;
+  }
+}
+
+/** Raised by `writer` when an appended file is shorter than `expectedSize`. */
+export class StorageSizeMismatchError extends Error {
+  constructor(path: string, expected: number, actual: number) {
+    super(`storage path ${path} holds ${actual} bytes, expected at least ${expected}`);
+    this.name = 'StorageSizeMismatchError';
   }
 }
 

@@ -12,6 +12,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable, addAbortSignal } from 'node:stream';
 import {
   StorageNotFoundError,
+  StorageSizeMismatchError,
   assertStoragePath,
   type FileInfo,
   type ReadOptions,
@@ -145,13 +146,20 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
           created = false;
           return open(abs, 'a');
         });
-        const initial = await handle.stat().then(
-          (info) => info.size,
-          async (err: unknown) => {
-            await handle.close();
-            throw err;
-          },
-        );
+        let initial: number;
+        try {
+          initial = (await handle.stat()).size;
+          const expected = writerOptions.expectedSize;
+          if (expected !== undefined && initial < expected) throw new StorageSizeMismatchError(path, expected, initial);
+          if (expected !== undefined && initial > expected) {
+            await handle.truncate(expected); // a crashed writer's uncommitted tail
+            if (durable) await handle.sync();
+            initial = expected;
+          }
+        } catch (err) {
+          await handle.close();
+          throw err;
+        }
         return createFileWriter(handle, initial, durable, {
           commit: async () => {
             if (created) await syncDir(dirname(abs));

@@ -8,6 +8,7 @@
 import { Readable, addAbortSignal } from 'node:stream';
 import {
   StorageNotFoundError,
+  StorageSizeMismatchError,
   assertStoragePath,
   type FileInfo,
   type ReadOptions,
@@ -77,7 +78,12 @@ export function createMemoryDriver(): StorageDriver {
 
     async writer(path: string, options: WriterOptions): Promise<StorageWriter> {
       assertStoragePath(path);
-      const base = options.append ? (files.get(path)?.data ?? Buffer.alloc(0)) : Buffer.alloc(0);
+      let base = options.append ? (files.get(path)?.data ?? Buffer.alloc(0)) : Buffer.alloc(0);
+      const expected = options.expectedSize;
+      if (options.append && expected !== undefined) {
+        if (base.length < expected) throw new StorageSizeMismatchError(path, expected, base.length);
+        base = base.subarray(0, expected);
+      }
       return createMemoryWriter(base, (data) => store(path, data));
     },
 

@@ -33,6 +33,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable, addAbortSignal } from 'node:stream';
 import {
   StorageNotFoundError,
+  StorageSizeMismatchError,
   assertStoragePath,
   type FileInfo,
   type ReadOptions,
@@ -207,6 +208,11 @@ export function createS3Driver(options: S3DriverOptions): StorageDriver {
     async writer(path: string, writerOptions: WriterOptions): Promise<StorageWriter> {
       const key = keyOf(assertStoragePath(path));
       const base = writerOptions.append ? await appendBase(key) : NO_BASE;
+      // Objects appear whole at commit, so a crashed writer leaves no tail; any mismatch is lost data.
+      const expected = writerOptions.expectedSize;
+      if (writerOptions.append && expected !== undefined && base.size !== expected) {
+        throw new StorageSizeMismatchError(path, expected, base.size);
+      }
       return createS3Writer(target(key), partSize, base);
     },
 

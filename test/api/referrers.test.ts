@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { assertError, RegistryClient } from '../helpers/client.js';
-import { artifact, image, index, rawManifest, sha256, type Pushable } from '../helpers/builders.js';
+import { artifact, blob, image, index, rawManifest, sha256, type Pushable } from '../helpers/builders.js';
 import { MEDIA_TYPE_OCI_INDEX } from '../../src/oci/media-types.js';
 
 interface Referrer {
@@ -271,5 +271,28 @@ describe('referrers', () => {
       const { manifests } = await listReferrers(client, 'refs/tagschema-foreign', subject.digest);
       assert.deepEqual(manifests, [expectedDescriptor(sig)]);
     });
+  });
+});
+
+describe('referrers with an empty artifactType', () => {
+  let server: TestServer;
+  let client: RegistryClient;
+  before(async () => {
+    server = await startTestServer();
+    client = new RegistryClient(server.url);
+  });
+  after(() => server.close());
+
+  it('treats "" as missing: the push is accepted and the referrer shows the config media type', async () => {
+    const subject = image();
+    await client.push('empty/at', subject, 'v1');
+    const config = blob('{"kind":"sbom"}', 'application/vnd.example.sbom.config.v1+json');
+    const ref = artifact('', { subject, config });
+    const res = await client.push('empty/at', ref);
+    assert.equal(res.headers.get('oci-subject'), subject.digest);
+    const { body } = await client.getJson<{ manifests: { digest: string; artifactType?: string }[] }>(
+      `/v2/empty/at/referrers/${subject.digest}`,
+    );
+    assert.deepEqual(body.manifests.map((m) => [m.digest, m.artifactType]), [[ref.digest, 'application/vnd.example.sbom.config.v1+json']]);
   });
 });

@@ -170,6 +170,7 @@ describe('crash safety: SIGKILL mid-push, restart, verify', () => {
       const offset = offsetOf(status);
       assert.equal(offset, ACKED_CHUNKS * CHUNK, 'status offset is the last acknowledged one');
       resumed = await finishChunked(chunkedLocation, offset);
+      assert.ok(resumed, 'a session whose status answers 204 resumes from that offset');
     } else {
       await assertError(status, 404, 'BLOB_UPLOAD_UNKNOWN');
     }

@@ -207,6 +207,21 @@ export function storageDriverSuite(name: string, factory: () => Promise<DriverHa
         await writer.commit();
         assert.ok((await driver().getContent('w/upload')).equals(Buffer.concat([first, second])));
       });
+      it('append with expectedSize continues from that size and refuses a shorter file', async () => {
+        const first = randomBytes(5000);
+        await writeFile(driver(), 'w/expected', first);
+        const crashed = await driver().writer('w/expected', { append: true });
+        await crashed.write(randomBytes(3000)); // never committed nor cancelled, as after a crash
+        const writer = await driver().writer('w/expected', { append: true, expectedSize: first.length });
+        assert.equal(writer.size, first.length);
+        const second = randomBytes(100);
+        await writer.write(second);
+        await writer.commit();
+        assert.ok((await driver().getContent('w/expected')).equals(Buffer.concat([first, second])));
+        await assert.rejects(driver().writer('w/expected', { append: true, expectedSize: 1_000_000 }), {
+          name: 'StorageSizeMismatchError',
+        });
+      });
       it('append on a missing path starts empty; cancel leaves no file', async () => {
         const writer = await driver().writer('w/appended', { append: true });
         assert.equal(writer.size, 0);
