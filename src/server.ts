@@ -152,6 +152,8 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
   const metadata = await openMetadata(config);
   const clock = overrides.clock ?? Date.now;
   const metrics = createMetricsRegistry();
+  /** This process start: the holder name of its background-work leases. */
+  const instanceId = randomId();
   const webhooks = createWebhooks({
     config: config.webhooks,
     metadata,
@@ -160,6 +162,7 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
     sleep: overrides.sleep,
     metrics,
     publicUrl: config.publicUrl,
+    leaseHolder: instanceId,
   });
   const registry = createRegistry({
     storage,
@@ -192,7 +195,6 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
   // Several instances may share the metadata store: background work runs
   // under a lease held by one instance at a time (see interval-worker.ts).
   // GC and webhook delivery take their own leases the same way.
-  const instanceId = randomId();
   const expiryIntervalMs = config.registry.uploadExpiryIntervalSeconds * 1000;
   const workers: Worker[] = [
     createIntervalWorker({

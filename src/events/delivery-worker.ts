@@ -61,7 +61,8 @@ export interface DeliveryWorkerOptions {
   metrics?: MetricsRegistry;
   /**
    * Deliver only while holding this lease (several instances on one
-   * metadata store): `acquire` takes or renews it, `release` gives it up.
+   * metadata store): `acquire` takes or renews it (each pass and before each
+   * POST, so make its TTL a few request timeouts), `release` gives it up.
    */
   lease?: { acquire(): Promise<boolean>; release(): Promise<void> };
 }
@@ -213,6 +214,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       s.caughtUp = false;
       const { batch, upTo } = cut(s, events, cursor);
       if (batch.length > 0) {
+        // Renewed before every POST, so a lease outlives any pass, however long.
+        if (!(await holdsLease())) return;
         const result = await s.sink.send(batch);
         if (!result.ok) return failed(s, result.error);
         succeeded(s, batch.length);
@@ -222,9 +225,34 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     }
   }
 
+  let leaseHeld = false;
+
+  async function holdsLease(): Promise<boolean> {
+    if (options.lease === undefined) return true;
+    const held = await options.lease.acquire();
+    if (held !== leaseHeld) {
+      logger.info(
+        { held },
+        held ? 'took the webhook delivery lease; delivering here' : 'webhook delivery lease held elsewhere',
+      );
+    }
+    leaseHeld = held;
+    return held;
+  }
+
+  async function releaseLease(): Promise<void> {
+    if (options.lease === undefined || !leaseHeld) return;
+    leaseHeld = false;
+    try {
+      await options.lease.release();
+    } catch (err) {
+      logger.warn({ err }, 'could not release the webhook delivery lease; it expires on its own');
+    }
+  }
+
   async function pass(): Promise<void> {
     await init();
-    if (options.lease !== undefined && !(await options.lease.acquire())) return;
+    if (!(await holdsLease())) return;
     await Promise.all(states.map(deliver));
   }
 
@@ -292,7 +320,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       abort.abort();
       await loop;
       await current;
-      await options.lease?.release();
+      await releaseLease();
     },
     runOnce,
     async drain({ maxRounds = 50 } = {}) {

@@ -41,7 +41,23 @@ export interface WebhooksOptions {
   publicUrl?: string | undefined;
   /** Event ids; random UUIDs by default. */
   ids?: (() => string) | undefined;
-  lease?: DeliveryWorkerOptions['lease'];
+  /**
+   * This instance's id: delivery then runs under the metadata store lease
+   * `webhook-delivery`, on one instance at a time.
+   */
+  leaseHolder?: string | undefined;
+}
+
+/** Name of the delivery lease in the metadata store. */
+export const DELIVERY_LEASE = 'webhook-delivery';
+
+/**
+ * Lease lifetime: renewed every pass and before every POST, so it must
+ * outlast one POST (its timeout) and one poll interval with room to spare.
+ */
+function leaseTtlMs(config: WebhooksConfig): number {
+  const longestTimeout = Math.max(0, ...config.endpoints.map((e) => e.timeoutSeconds)) * 1000;
+  return Math.max(30_000, 3 * config.pollIntervalMs, 3 * longestTimeout);
 }
 
 export interface Webhooks {
@@ -127,7 +143,14 @@ export function createWebhooks(options: WebhooksOptions): Webhooks {
   };
   if (options.sleep !== undefined) workerOptions.sleep = options.sleep;
   if (options.metrics !== undefined) workerOptions.metrics = options.metrics;
-  if (options.lease !== undefined) workerOptions.lease = options.lease;
+  const holder = options.leaseHolder;
+  if (holder !== undefined) {
+    const ttl = leaseTtlMs(options.config);
+    workerOptions.lease = {
+      acquire: () => options.metadata.acquireLease(DELIVERY_LEASE, holder, ttl, options.clock()),
+      release: () => options.metadata.releaseLease(DELIVERY_LEASE, holder),
+    };
+  }
   for (const sink of sinks)
     options.logger.info({ endpoint: sink.describe() }, `webhook endpoint ${sink.endpoint.name} configured`);
   return { recorder, contexts, worker: createDeliveryWorker(workerOptions), source };
