@@ -15,6 +15,7 @@ import {
   SqliteMetadataSchema,
   type Config,
 } from './schema.js';
+import { authProblems, listenProblem } from '../auth/config-check.js';
 
 /** A configuration problem; `message` names the file and field and says what to do. */
 export class ConfigError extends Error {
@@ -52,6 +53,10 @@ function formatErrors(errors: ErrorObject[] | null | undefined, prefix: string):
     .filter((e) => !['anyOf', 'oneOf'].includes(e.keyword))
     .map((e) => {
       const path = `${prefix}${e.instancePath.replace(/^\//, '').replaceAll('/', '.')}`.replace(/\.$/, '');
+      if (e.keyword === 'required') {
+        const missing = (e.params as { missingProperty: string }).missingProperty;
+        return `${path ? `${path}.` : ''}${missing}: is required`;
+      }
       if (e.keyword === 'additionalProperties') {
         const extra = (e.params as { additionalProperty: string }).additionalProperty;
         return `${path ? `${path}.` : ''}${extra}: unknown option`;
@@ -155,11 +160,16 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   validateBranch(raw, 'storage', where);
   validateBranch(raw, 'metadata', where);
   for (const key of ['registry', 'log', 'http', 'webhooks'] as const) raw[key] ??= {};
+  if (raw.auth === 'none') raw.auth = { mode: 'none' }; // `auth: none` is short for `auth: { mode: none }`
   if (!validateRoot(raw)) {
     throw new ConfigError(`${where}invalid configuration:\n  ${formatErrors(validateRoot.errors, '')}`);
   }
   const config = raw as Config;
-  parseListen(config.listen, `${where}listen`);
+  const { host, port } = parseListen(config.listen, `${where}listen`);
+  const authErrors = config.auth === undefined ? [] : authProblems(config.auth);
+  if (authErrors.length > 0) throw new ConfigError(`${where}invalid configuration:\n  ${authErrors.join('\n  ')}`);
+  const unsafe = listenProblem(host, port, config.auth);
+  if (unsafe !== undefined) throw new ConfigError(`${where}${unsafe}`);
   return config;
 }
 
