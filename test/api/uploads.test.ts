@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { assertError, RegistryClient } from '../helpers/client.js';
 import { blob } from '../helpers/builders.js';
+import { fsOnly } from '../helpers/backend.js';
 
 const MAX_BLOB_BYTES = 64 * 1024;
 const CHUNK_MIN_LENGTH = 4096;
@@ -154,7 +155,8 @@ describe('blob uploads', () => {
       await up.assertStored('uploads/mono', b);
     });
 
-    it('single POST ?digest= with a wrong digest is 400 DIGEST_INVALID and stores nothing', async () => {
+    it('single POST ?digest= with a wrong digest is 400 DIGEST_INVALID and stores nothing', async (t) => {
+      if (fsOnly(t)) return;
       const b = blob(500);
       const wrong = blob(500).digest;
       const before = uploadDirs(server).length;
@@ -178,7 +180,8 @@ describe('blob uploads', () => {
       await assertError(res, 400, 'DIGEST_INVALID');
     });
 
-    it('POST then PUT with the whole body is 201 with Location; the session is gone', async () => {
+    it('POST then PUT with the whole body is 201 with Location; the session is gone', async (t) => {
+      if (fsOnly(t)) return;
       const b = blob(2048);
       const session = await up.start('uploads/mono');
       const res = await up.put(session.location, b.digest, b.bytes);
@@ -211,7 +214,8 @@ describe('blob uploads', () => {
       assert.equal(head.headers.get('content-length'), '0');
     });
 
-    it('pushing a blob the repository already holds is 201 again (idempotent)', async () => {
+    it('pushing a blob the repository already holds is 201 again (idempotent)', async (t) => {
+      if (fsOnly(t)) return;
       const b = blob(256);
       for (let i = 0; i < 2; i++) {
         const res = await client.pushBlob('uploads/again', b);
@@ -221,7 +225,8 @@ describe('blob uploads', () => {
       assert.equal(storedCopies(server, b.digest), 1);
     });
 
-    it('the same blob pushed to two repositories is stored once', async () => {
+    it('the same blob pushed to two repositories is stored once', async (t) => {
+      if (fsOnly(t)) return;
       const b = blob(4000);
       for (const repo of ['uploads/dedup-a', 'uploads/dedup-b']) {
         const res = await client.pushBlob(repo, b);
@@ -238,7 +243,8 @@ describe('blob uploads', () => {
   });
 
   describe('chunked push', () => {
-    it('three PATCHes with Content-Range (202, Range, Location each), then PUT without a body: 201', async () => {
+    it('three PATCHes with Content-Range (202, Range, Location each), then PUT without a body: 201', async (t) => {
+      if (fsOnly(t)) return;
       const b = blob(3 * 1000);
       const session = await up.start('uploads/chunked');
       let location = session.location;
@@ -413,7 +419,8 @@ describe('blob uploads', () => {
       assert.equal(res.headers.get('docker-upload-uuid'), session.uuid);
     });
 
-    it('DELETE is 204, after which the session is 404 BLOB_UPLOAD_UNKNOWN and its bytes are gone', async () => {
+    it('DELETE is 204, after which the session is 404 BLOB_UPLOAD_UNKNOWN and its bytes are gone', async (t) => {
+      if (fsOnly(t)) return;
       const session = await up.start('uploads/cancel');
       await up.patch(session.location, Buffer.alloc(64), '0-63');
       assert.ok(uploadDirs(server).includes(session.uuid));
@@ -452,7 +459,8 @@ describe('blob uploads', () => {
   });
 
   describe('digests', () => {
-    it('a ?digest-algorithm=sha512 session completes with a sha512 digest', async () => {
+    it('a ?digest-algorithm=sha512 session completes with a sha512 digest', async (t) => {
+      if (fsOnly(t)) return;
       const bytes = blob(5000).bytes;
       const digest = sha512(bytes);
       const session = await up.start('uploads/sha512', '?digest-algorithm=sha512');
@@ -476,7 +484,8 @@ describe('blob uploads', () => {
       await up.assertStored('uploads/sha512', { digest, bytes });
     });
 
-    it('a wrong digest on the closing PUT is 400 DIGEST_INVALID; the blob is unknown and the session gone', async () => {
+    it('a wrong digest on the closing PUT is 400 DIGEST_INVALID; the blob is unknown and the session gone', async (t) => {
+      if (fsOnly(t)) return;
       const b = blob(800);
       const wrong = blob(800).digest;
       const session = await up.start('uploads/wrong');
@@ -505,7 +514,8 @@ describe('blob uploads', () => {
   });
 
   describe('registry.maxBlobBytes', () => {
-    it('a single POST beyond the limit is 413 SIZE_INVALID and leaves nothing', async () => {
+    it('a single POST beyond the limit is 413 SIZE_INVALID and leaves nothing', async (t) => {
+      if (fsOnly(t)) return;
       const big = blob(MAX_BLOB_BYTES + 1);
       const before = uploadDirs(server).length;
       const res = await client.request(withQuery('/v2/uploads/limit/blobs/uploads/', { digest: big.digest }), {
@@ -518,7 +528,8 @@ describe('blob uploads', () => {
       assert.equal(uploadDirs(server).length, before);
     });
 
-    it('a streamed POST then PUT beyond the limit is 413 and leaves nothing', async () => {
+    it('a streamed POST then PUT beyond the limit is 413 and leaves nothing', async (t) => {
+      if (fsOnly(t)) return;
       const big = blob(MAX_BLOB_BYTES * 2);
       const session = await up.start('uploads/limit');
       const res = await client.request(withQuery(session.location, { digest: big.digest }), {
@@ -532,7 +543,8 @@ describe('blob uploads', () => {
       assert.ok(!uploadDirs(server).includes(session.uuid));
     });
 
-    it('chunks that together pass the limit are 413 and leave nothing', async () => {
+    it('chunks that together pass the limit are 413 and leave nothing', async (t) => {
+      if (fsOnly(t)) return;
       const big = blob(MAX_BLOB_BYTES + 100);
       const session = await up.start('uploads/limit');
       const half = MAX_BLOB_BYTES / 2;
@@ -623,7 +635,8 @@ describe('abandoned upload sessions expire', () => {
   });
   after(() => server.close());
 
-  it('a session idle past the TTL is 404 after expireStale() and its bytes are gone; an active one stays', async () => {
+  it('a session idle past the TTL is 404 after expireStale() and its bytes are gone; an active one stays', async (t) => {
+    if (fsOnly(t)) return;
     const up = uploadClient(client);
     const idle = await up.start('expiry/repo');
     assert.equal((await up.patch(idle.location, Buffer.alloc(128), '0-127')).status, 202);

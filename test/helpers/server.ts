@@ -1,6 +1,10 @@
 /**
  * Starts the real berth server in process on an ephemeral loopback port,
  * with a temporary data directory removed on close.
+ *
+ * Storage and metadata follow `BERTH_TEST_BACKEND` (see `backend.ts`):
+ * filesystem + SQLite under the data directory by default, or PostgreSQL +
+ * S3 with a database and bucket per data directory.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +13,7 @@ import pino from 'pino';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { startServer, type RunningServer, type ServerOverrides } from '../../src/server.js';
+import { postgresS3Backend, releasePostgresS3Backend, testBackend } from './backend.js';
 
 export interface TestServer extends RunningServer {
   dataDir: string;
@@ -18,7 +23,10 @@ export interface TestServer extends RunningServer {
 export interface TestServerOptions extends ServerOverrides {
   /** Dotted-path config overrides, e.g. `{ 'registry.deleteEnabled': false }`. */
   config?: Record<string, unknown>;
-  /** Reuse a data directory (restart tests); not removed on close. */
+  /**
+   * Reuse a data directory (restart tests); not removed on close. Under
+   * `postgres-s3` the same directory also means the same database and bucket.
+   */
   dataDir?: string;
 }
 
@@ -30,8 +38,13 @@ export interface TestServerOptions extends ServerOverrides {
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const own = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'berth-test-'));
+  let backend: Record<string, unknown> = { 'storage.fsync': false };
+  if (testBackend() === 'postgres-s3') {
+    const { storage, metadata } = await postgresS3Backend(dataDir);
+    backend = { storage, metadata };
+  }
   const config = loadConfig({
-    overrides: { listen: '127.0.0.1:0', dataDir, 'log.level': 'silent', 'storage.fsync': false, ...options.config },
+    overrides: { listen: '127.0.0.1:0', dataDir, 'log.level': 'silent', ...backend, ...options.config },
   });
   const server = await startServer(config, pino({ level: 'silent' }), options);
   return {
@@ -40,7 +53,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     config,
     async close() {
       await server.close();
-      if (own) rmSync(dataDir, { recursive: true, force: true });
+      if (own) {
+        rmSync(dataDir, { recursive: true, force: true });
+        await releasePostgresS3Backend(dataDir);
+      }
     },
   };
 }
