@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { registerServe } from './serve.js';
 import { registerConfig } from './config.js';
 import { registerTypes } from './types.js';
+import { registerUser } from './user.js';
 
 const program = new Command();
 program
@@ -18,5 +19,6 @@ program
 registerServe(program);
 registerConfig(program);
 registerTypes(program);
+registerUser(program);
 
 await program.parseAsync(process.argv);

@@ -8,6 +8,7 @@
  * than a wall of anyOf failures.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { AuthSchema } from './auth-schema.js';
 
 const Seconds = (def: number, description: string) =>
   Type.Integer({ minimum: 0, default: def, description });
@@ -194,7 +195,7 @@ export const ConfigSchema = Type.Object(
     types: Type.Array(Type.Unknown(), { default: [], description: 'Operator artifact types.' }),
     typesDir: Type.Optional(Type.String({ description: 'Directory of artifact type YAML/JSON files.' })),
     typeRules: Type.Array(TypeRuleSchema, { default: [], description: 'Per-repository type rules, first match wins.' }),
-    auth: Type.Optional(Type.Unknown()),
+    auth: Type.Optional(AuthSchema),
     webhooks: WebhooksSchema,
     gc: Type.Optional(Type.Unknown()),
   },

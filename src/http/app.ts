@@ -25,6 +25,9 @@ import { tagRoutes } from './routes/tags.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { referrerRoutes } from './routes/referrers.js';
 import { createDiscoverRoutes, type ExtensionInfo } from './routes/discover.js';
+import type { Auth } from '../auth/auth.js';
+import { createAuthGuard } from './auth-hook.js';
+import { registerTokenRoutes } from './routes/token.js';
 import { registerHttpMetrics, type MetricsRegistry } from './metrics.js';
 import { registerEventHooks, type EventHooksOptions } from './event-hooks.js';
 
@@ -40,6 +43,10 @@ export interface HttpAppOptions {
   trustProxy?: boolean;
   /** Readiness probe: resolves when storage and metadata answer. */
   ready?: () => Promise<void>;
+  /** Who may do what under `/v2/`, and `/token` in token mode; absent: no checks. */
+  auth?: Auth;
+  /** External base URL; the default token realm is `<publicUrl>/token`. */
+  publicUrl?: string;
   /** Request metrics and `GET /metrics` on this Registry (see metrics.ts). */
   metrics?: MetricsRegistry;
   /** Request context and pull/denied events, when webhooks are configured (see event-hooks.ts). */
@@ -99,6 +106,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
           url: request.url.length > 300 ? `${request.url.slice(0, 300)}…` : request.url,
           route: request.routeId,
           repo: request.repo,
+          user: request.user,
           status: reply.statusCode,
           ms: Math.round(reply.elapsedTime * 10) / 10,
           remote: request.ip,
@@ -121,8 +129,13 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     tagRoutes,
     referrerRoutes,
   ];
+  const guard =
+    options.auth === undefined
+      ? undefined
+      : createAuthGuard(options.auth, options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl });
+  if (options.auth?.grants !== undefined) registerTokenRoutes(app, options.auth.grants);
   const handler = (request: FastifyRequest, reply: Parameters<typeof dispatch>[3]): Promise<unknown> =>
-    dispatch(routes, options.registry, request, reply);
+    dispatch(routes, options.registry, request, reply, guard);
   /**
    * find-my-way refuses a path it cannot percent-decode (`/v2/a/manifests/%`)
    * or whose wildcard exceeds maxParamLength, before any hook runs. Under

@@ -9,6 +9,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RegistryError } from '../oci/errors.js';
 import { assertName } from '../oci/names.js';
 import type { Registry } from '../registry/registry.js';
+import type { Action } from '../auth/access-rules.js';
+import type { Need, RouteAccess } from '../auth/auth.js';
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -21,7 +23,29 @@ export interface RouteContext {
   query: URLSearchParams;
   /** Path without query, as received. */
   path: string;
+  /** What the caller may do beyond the route's own check (mount sources, listings). */
+  permissions: RequestPermissions;
 }
+
+/** What the authenticated caller of one request may do, for handlers that touch more than one repository. */
+export interface RequestPermissions {
+  /** What the request's credentials allow on another repository (a mount's source needs `pull`). */
+  permits(repository: string, action: Action): boolean;
+  /** Whether a repository shows in listings (catalog). */
+  lists(repository: string): boolean;
+  /** True when nothing is restricted: listings need no filtering, a mount without `from` may look everywhere. */
+  readonly unrestricted: boolean;
+}
+
+/** Permissions when auth is off. */
+export const UNRESTRICTED: RequestPermissions = { permits: () => true, lists: () => true, unrestricted: true };
+
+/**
+ * Authorizes one request before its handler runs.
+ *
+ * @throws RegistryError `UNAUTHORIZED` (with a challenge) or `DENIED`.
+ */
+export type Guard = (request: FastifyRequest, need: Need) => Promise<RequestPermissions>;
 
 export type RouteHandler = (ctx: RouteContext) => Promise<unknown>;
 
@@ -30,6 +54,12 @@ export interface V2Route {
   id: string;
   pattern: RegExp;
   methods: Partial<Record<Method, RouteHandler>>;
+  /**
+   * What each method needs (issue 7: every endpoint enforces its action).
+   * Undeclared: with a repository name, GET/HEAD pull, DELETE delete, others
+   * push; without one, `ping`.
+   */
+  access?: Partial<Record<Method, RouteAccess>>;
 }
 
 /** Named capture for a repository name (validated later by the name grammar). */
@@ -63,8 +93,22 @@ export function parseQuery(raw: string): URLSearchParams {
   return new URLSearchParams(raw.replaceAll('+', '%2B'));
 }
 
-/** Dispatches one request to its route's method handler. */
-export async function dispatch(routes: readonly V2Route[], registry: Registry, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+function accessOf(route: V2Route, method: Method, name: string | undefined): Need {
+  const declared = route.access?.[method];
+  const access = declared ?? (name === undefined ? 'ping' : method === 'GET' || method === 'HEAD' ? 'pull' : method === 'DELETE' ? 'delete' : 'push');
+  if (access === 'ping' || access === 'catalog') return { access };
+  if (name === undefined) throw new Error(`route ${route.id} declares ${access} but captures no repository name`);
+  return { access, repository: name };
+}
+
+/** Dispatches one request to its route's method handler, after `guard` (when auth is on) allows it. */
+export async function dispatch(
+  routes: readonly V2Route[],
+  registry: Registry,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  guard?: Guard,
+): Promise<unknown> {
   const url = request.raw.url ?? '/';
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
@@ -78,6 +122,8 @@ export async function dispatch(routes: readonly V2Route[], registry: Registry, r
   if (matched.params.name !== undefined) assertName(matched.params.name);
   request.routeId = matched.route.id;
   if (matched.params.name !== undefined) request.repo = matched.params.name;
+  const need = accessOf(matched.route, request.method as Method, matched.params.name);
+  const permissions = guard === undefined ? UNRESTRICTED : await guard(request, need);
   return handler({
     request,
     reply,
@@ -85,6 +131,7 @@ export async function dispatch(routes: readonly V2Route[], registry: Registry, r
     params: matched.params,
     query: parseQuery(q === -1 ? '' : url.slice(q + 1)),
     path,
+    permissions,
   });
 }
 

@@ -11,4 +11,5 @@ export const baseRoutes: V2Route = {
   id: 'base',
   pattern: /^\/v2\/?$/,
   methods: { GET: ping, HEAD: ping },
+  access: { GET: 'ping', HEAD: 'ping' },
 };

@@ -7,6 +7,7 @@ import { RegistryError } from '../../oci/errors.js';
 import { assertName } from '../../oci/names.js';
 import { nextLink, pageNumber, singleParam } from '../headers.js';
 import type { RouteContext, V2Route } from '../v2-router.js';
+import { filteredPage } from '../filtered-page.js';
 import type { ExtensionInfo } from './discover.js';
 
 const DEFAULT_PAGE = 100;
@@ -41,7 +42,18 @@ async function icon(ctx: RouteContext): Promise<unknown> {
 
 async function repositories(ctx: RouteContext): Promise<unknown> {
   const request = pageOf(ctx);
-  const page = await ctx.registry.artifacts.repositories(request);
+  const { artifacts } = ctx.registry;
+  const page = ctx.permissions.unrestricted
+    ? await artifacts.repositories(request)
+    : await filteredPage(
+        (after, limit) => {
+          const { last: _last, ...rest } = request;
+          return artifacts.repositories(after === undefined ? { ...rest, limit } : { ...rest, limit, last: after });
+        },
+        (repository) => ctx.permissions.lists(repository),
+        request.limit,
+        request.last,
+      );
   link(ctx, request, page.more ? page.items.at(-1) : undefined);
   return ctx.reply.send({ repositories: page.items });
 }
@@ -62,7 +74,13 @@ export const berthApiRoutes: V2Route[] = [
   { id: 'berth-types', pattern: /^\/v2\/_berth\/types$/, methods: { GET: types } },
   { id: 'berth-type', pattern: /^\/v2\/_berth\/types\/(?<type>[a-z0-9-]{1,100})$/, methods: { GET: oneType } },
   { id: 'berth-type-icon', pattern: /^\/v2\/_berth\/types\/(?<type>[a-z0-9-]{1,100})\/icon\.svg$/, methods: { GET: icon } },
-  { id: 'berth-repositories', pattern: /^\/v2\/_berth\/(?:repositories|catalog)$/, methods: { GET: repositories } },
+  {
+    id: 'berth-repositories',
+    pattern: /^\/v2\/_berth\/(?:repositories|catalog)$/,
+    methods: { GET: repositories },
+    // Like /v2/_catalog: listed only where the caller may pull.
+    access: { GET: 'catalog' },
+  },
   {
     id: 'berth-artifacts',
     pattern: /^\/v2\/_berth\/repositories\/(?<name>[^?#]+)\/artifacts$/,

@@ -35,4 +35,5 @@ export const blobRoutes: V2Route = {
   id: 'blob',
   pattern: repoPath('blobs/(?<digest>[^/]+)'),
   methods: { GET: pull, HEAD: pull, DELETE: remove },
+  access: { GET: 'pull', HEAD: 'pull', DELETE: 'delete' },
 };

@@ -90,4 +90,5 @@ export const manifestRoutes: V2Route = {
   id: 'manifest',
   pattern: repoPath('manifests/(?<reference>[^/]+)'),
   methods: { GET: pull, HEAD: pull, PUT: push, DELETE: remove },
+  access: { GET: 'pull', HEAD: 'pull', PUT: 'push', DELETE: 'delete' },
 };

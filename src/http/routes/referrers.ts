@@ -38,4 +38,5 @@ export const referrerRoutes: V2Route = {
   id: 'referrers',
   pattern: repoPath('referrers/(?<digest>[^/]+)'),
   methods: { GET: list },
+  access: { GET: 'pull' },
 };

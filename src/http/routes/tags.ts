@@ -31,4 +31,5 @@ export const tagRoutes: V2Route = {
   id: 'tags',
   pattern: repoPath('tags/list'),
   methods: { GET: list },
+  access: { GET: 'pull' },
 };

@@ -59,7 +59,11 @@ async function start(ctx: RouteContext): Promise<unknown> {
     const digest = parseDigest(mount);
     const from = singleParam(query, 'from');
     if (from !== undefined) assertName(from);
-    const result = await registry.blobs.mount(name, digest, from);
+    // issue 7: a mount needs pull on its source (a mount without `from` may
+    // search every repository, so only when nothing is restricted). Without
+    // it the request is a plain upload, saying nothing about the blob.
+    const readable = from === undefined ? ctx.permissions.unrestricted : ctx.permissions.permits(from, 'pull');
+    const result = readable ? await registry.blobs.mount(name, digest, from) : { mounted: false };
     if (result.mounted) return created(ctx, name, digest.value);
   }
   const digest = singleParam(query, 'digest');
@@ -104,10 +108,13 @@ export const uploadStartRoutes: V2Route = {
   id: 'upload',
   pattern: repoPath('blobs/uploads/?'),
   methods: { POST: start },
+  access: { POST: 'push' },
 };
 
 export const uploadSessionRoutes: V2Route = {
   id: 'upload-session',
   pattern: repoPath('blobs/uploads/(?<uuid>[^/]+)'),
   methods: { PATCH: patch, PUT: put, GET: status, DELETE: cancel },
+  // An upload session belongs to a push: reading its status or cancelling it needs push, not pull or delete.
+  access: { PATCH: 'push', PUT: 'push', GET: 'push', DELETE: 'push' },
 };
