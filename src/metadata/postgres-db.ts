@@ -269,6 +269,7 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Postgr
   };
   if (options.statementTimeoutMs !== undefined) clientConfig.statement_timeout = options.statementTimeoutMs;
   const pool = new pg.Pool({ ...clientConfig, max: options.poolSize ?? 10 });
+  let closing: Promise<void> | undefined;
   const onError = options.onError ?? ((): void => undefined);
   pool.on('error', onError);
 
@@ -384,8 +385,10 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Postgr
       }
     },
 
-    async close(): Promise<void> {
-      await pool.end();
+    close(): Promise<void> {
+      // pg's Pool.end() throws when called twice; shutdown may close a store a probe already saw closed.
+      closing ??= pool.end();
+      return closing;
     },
   };
 }

@@ -57,5 +57,6 @@ export interface SqlDb extends SqlExecutor {
    */
   exec(script: string): Promise<void>;
 
+  /** Closes the connections. Idempotent: a second call resolves when the first is done. */
   close(): Promise<void>;
 }
