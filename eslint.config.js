@@ -36,6 +36,7 @@ export default tseslint.config(
   layer(['src/metadata/**'], ['../storage/*'], 'storage and metadata are independent boxes.'),
   layer(['src/registry/**', 'src/artifact-types/**'], ['../http/*', 'fastify'], 'registry code never knows HTTP.'),
   layer(['src/artifact-types/**'], ['../registry/*', '../storage/*', '../metadata/*'], 'artifact types are pure: identify and validate, no I/O layers.'),
+  layer(['src/auth/**'], ['../http/*', '../registry/*', '../storage/*', '../metadata/*', 'fastify'], 'auth decides who may do what; only http/ turns decisions into responses.'),
   {
     files: ['src/cli/**', 'bench/**', 'scripts/**', 'test/**'],
     rules: { 'no-console': 'off' },
