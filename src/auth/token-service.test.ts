@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, SignJWT, UnsecuredJWT } from 'jose';
@@ -163,4 +164,32 @@ describe('token service', () => {
       leewaySeconds: 30,
     };
   }
+});
+
+describe('signing keys', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'berth-keys-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('generates RS256 keys on request and signs verifiable tokens with them', async () => {
+    const key = await loadSigningKey({ dir: join(dir, 'rsa'), generate: 'RS256' });
+    assert.equal(key.alg, 'RS256');
+    const tokens = createTokenService({ service: 's', issuer: 'i', key, clock: Date.now, ids: () => 'x', ttlSeconds: 60, refreshTtlSeconds: 0, leewaySeconds: 0 });
+    const { token } = await tokens.issueAccess('', []);
+    assert.equal(decodeProtectedHeader(token).alg, 'RS256');
+    assert.equal((await tokens.verifyAccess(token)).subject, '');
+  });
+
+  it('loads a configured PEM key and picks the algorithm from its type', async () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    const file = join(dir, 'p384.pem');
+    writeFileSync(file, privateKey.export({ type: 'sec1', format: 'pem' }), { mode: 0o600 });
+    const key = await loadSigningKey({ file, dir: join(dir, 'unused'), generate: 'ES256' });
+    assert.equal(key.alg, 'ES384');
+    assert.equal(key.publicJwk.kid, key.kid);
+    writeFileSync(join(dir, 'bad.pem'), 'not a key');
+    await assert.rejects(loadSigningKey({ file: join(dir, 'bad.pem'), dir, generate: 'ES256' }), /token signing key .*bad\.pem/);
+  });
 });

@@ -8,7 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, UnsecuredJWT } from 'jose';
@@ -259,5 +259,67 @@ describe('token auth', () => {
     const res = await anonymous.request(url.replace('mounted/', 'mounted2/'), { method: 'POST', headers: bearer(withoutSource) });
     assert.equal(res.status, 202);
     assert.equal((await anonymous.request(`/v2/team-a/mounted2/blobs/${layer}`, { method: 'HEAD', headers: bearer(withoutSource) })).status, 404);
+  });
+});
+
+describe('token auth with an external issuer', () => {
+  let dir: string;
+  let server: TestServer;
+  let sign: (claims: Record<string, unknown>, issuer?: string) => Promise<string>;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'berth-auth-external-'));
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'corp-1', alg: 'ES256', use: 'sig' };
+    writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [jwk] }));
+    sign = (claims, issuer = 'https://sso.corp.example') =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: 'corp-1' })
+        .setIssuer(issuer)
+        .setAudience('registry.corp.example')
+        .setSubject('svc-deploy')
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(privateKey);
+    server = await startTestServer({
+      config: {
+        'auth.mode': 'token',
+        'auth.token.issue': false,
+        'auth.token.service': 'registry.corp.example',
+        'auth.token.realm': 'https://sso.corp.example/registry-token',
+        'auth.token.trust': [{ issuer: 'https://sso.corp.example', jwks: join(dir, 'jwks.json') }],
+      },
+    });
+  });
+  after(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("sends clients to the issuer's realm and serves no /token itself", async () => {
+    const res = await fetch(`${server.url}/v2/corp/app/manifests/v1`);
+    assert.equal(
+      res.headers.get('www-authenticate'),
+      'Bearer realm="https://sso.corp.example/registry-token",service="registry.corp.example",scope="repository:corp/app:pull"',
+    );
+    await assertError(res, 401, 'UNAUTHORIZED');
+    assert.equal((await fetch(`${server.url}/token`)).status, 404);
+  });
+
+  it("accepts the issuer's tokens for exactly their access claim", async () => {
+    const token = await sign({ access: [{ type: 'repository', name: 'corp/app', actions: ['pull', 'push'] }] });
+    const client = new RegistryClient(server.url, bearer(token));
+    await client.push('corp/app', image(), 'v1');
+    assert.equal((await client.request('/v2/corp/app/manifests/v1')).status, 200);
+    const other = await client.request('/v2/corp/other/manifests/v1');
+    assert.match(other.headers.get('www-authenticate') ?? '', /error="insufficient_scope"/);
+    await assertError(other, 401, 'UNAUTHORIZED');
+  });
+
+  it('refuses the same key signing as another issuer', async () => {
+    const token = await sign({ access: [{ type: 'repository', name: 'corp/app', actions: ['pull'] }] }, 'https://evil.example');
+    const res = await fetch(`${server.url}/v2/corp/app/manifests/v1`, { headers: bearer(token) });
+    assert.match(res.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+    await assertError(res, 401, 'UNAUTHORIZED');
   });
 });
