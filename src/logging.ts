@@ -8,15 +8,27 @@ import pino, { type Logger } from 'pino';
 export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
+  'req.headers["proxy-authorization"]',
   'headers.authorization',
   'headers.cookie',
+  'headers["proxy-authorization"]',
+  '*.headers.authorization',
+  '*.headers.cookie',
+  'authorization',
+  '*.authorization',
   '*.password',
   '*.secret',
   '*.token',
+  '*.access_token',
+  '*.refresh_token',
+  '*.accessToken',
+  '*.refreshToken',
   '*.secretAccessKey',
   'password',
   'secret',
   'token',
+  'access_token',
+  'refresh_token',
 ];
 
 export interface LoggerOptions {

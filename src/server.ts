@@ -34,6 +34,8 @@ import {
 import { BERTH_EXTENSION, OCI_EXTENSION, berthApiRoutes } from './http/routes/berth-api.js';
 import { createNoEventRecorder } from './registry/event-recorder.js';
 import { createHttpApp } from './http/app.js';
+import { setupHardening } from './http/hardening-setup.js';
+import type { TlsReloader } from './http/tls.js';
 import { authFromConfig } from './auth/auth-from-config.js';
 import { createIntervalWorker, type Worker } from './registry/interval-worker.js';
 import { createMetricsRegistry, type MetricsRegistry } from './http/metrics.js';
@@ -61,6 +63,8 @@ export interface RunningServer {
   metrics: MetricsRegistry;
   /** Webhook delivery (`status()`, and `runOnce()`/`drain()` when `webhooks.pollIntervalMs` is 0). */
   webhooks: DeliveryWorker;
+  /** Certificate reloading, when `http.tls` is set (`reload()` on SIGHUP). */
+  tls?: TlsReloader;
   /** Start-up work that runs after listening (classifying stored manifests); never rejects. */
   startupTasks: Promise<void>;
   /** Stops accepting, finishes in-flight requests, stops workers, closes stores. */
@@ -148,6 +152,8 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
   checkWebhooksConfig(config.webhooks);
   // Before opening stores: a non-bcrypt htpasswd line or a bad key stops start-up here.
   const auth = await authFromConfig(config.auth, { dataDir: config.dataDir, clock: overrides.clock ?? Date.now, ids: randomId, logger });
+  // Before opening stores too: an unreadable or mismatched TLS pair stops start-up naming the file.
+  const hardening = await setupHardening(config, logger, overrides.clock ?? Date.now);
   const storage = overrides.storage ?? openStorage(config);
   const metadata = await openMetadata(config);
   const clock = overrides.clock ?? Date.now;
@@ -191,6 +197,7 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
     ...(auth === undefined ? {} : { auth }),
     ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl }),
     ...(webhooks.recorder === undefined ? {} : { events: { recorder: webhooks.recorder, contexts: webhooks.contexts } }),
+    ...hardening.appOptions,
   });
   // Several instances may share the metadata store: background work runs
   // under a lease held by one instance at a time (see interval-worker.ts).
@@ -226,10 +233,12 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
     await webhooks.worker.init();
     await app.listen({ host, port });
   } catch (err) {
+    hardening.stop();
     await metadata.close();
     await storage.close?.();
     throw err;
   }
+  const tls = hardening.start(app);
   for (const w of workers) w.start();
   const startupTasks = reclassifyManifests(registry.deps, registry.manifests, logger.child({ component: 'classify' })).then(
     () => undefined,
@@ -244,11 +253,12 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
   return {
     app,
     registry,
-    url: `http://${urlHost}:${boundPort}`,
+    url: `${hardening.scheme}://${urlHost}:${boundPort}`,
     metrics,
     webhooks: webhooks.worker,
     instanceId,
     startupTasks,
+    ...(tls === undefined ? {} : { tls }),
     close() {
       closing ??= (async () => {
         const grace = setTimeout(() => server.closeAllConnections(), config.http.shutdownGraceSeconds * 1000);
@@ -256,6 +266,7 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
         server.closeIdleConnections();
         await app.close();
         clearTimeout(grace);
+        hardening.stop();
         await Promise.all(workers.map((w) => w.stop()));
         await startupTasks;
         // Pull and denied events are written after their responses: let them land.

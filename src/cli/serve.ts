@@ -61,5 +61,8 @@ Examples:
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      // Certificates are also reloaded when their files change; SIGHUP forces a check.
+      const tls = server.tls;
+      if (tls !== undefined) process.on('SIGHUP', () => void tls.reload());
     });
 }

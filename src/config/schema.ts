@@ -9,6 +9,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { AuthSchema } from './auth-schema.js';
+import { AuditLogSchema, RateLimitSchema, TlsSchema } from './hardening-schema.js';
 
 const Seconds = (def: number, description: string) =>
   Type.Integer({ minimum: 0, default: def, description });
@@ -71,6 +72,11 @@ export const RegistrySchema = Type.Object(
     deleteEnabled: Type.Boolean({ default: true, description: 'Allow DELETE of manifests, tags and blobs.' }),
     maxManifestBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
     maxBlobBytes: Type.Integer({ minimum: 0, default: 0, description: '0: no limit.' }),
+    maxUploadsPerClient: Type.Integer({
+      minimum: 0,
+      default: 100,
+      description: 'Open upload sessions per client (user, else IP) before 429; 0: no limit.',
+    }),
     uploadTtlSeconds: Seconds(24 * 3600, 'Idle upload sessions expire after this long.'),
     uploadExpiryIntervalSeconds: Seconds(600, 'How often expired sessions are swept.'),
     chunkMinLength: Type.Integer({ minimum: 0, default: 0, description: 'OCI-Chunk-Min-Length; 0: none.' }),
@@ -94,6 +100,7 @@ export const LogSchema = Type.Object(
     ),
     format: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json' }),
     requests: Type.Boolean({ default: true, description: 'Log one line per request.' }),
+    audit: Type.Optional(AuditLogSchema),
   },
   { additionalProperties: false, default: {} },
 );
@@ -106,6 +113,9 @@ export const HttpSchema = Type.Object(
     maxHeaderBytes: Type.Integer({ minimum: 1024, default: 16384 }),
     trustProxy: Type.Boolean({ default: false, description: 'Honour X-Forwarded-* headers.' }),
     shutdownGraceSeconds: Seconds(25, 'Time to finish in-flight requests on shutdown.'),
+    bodyIdleTimeoutSeconds: Seconds(60, 'Close a connection whose request body sends nothing for this long; 0: never.'),
+    tls: Type.Optional(TlsSchema),
+    rateLimit: RateLimitSchema,
   },
   { additionalProperties: false, default: {} },
 );

@@ -30,6 +30,10 @@ import { createAuthGuard } from './auth-hook.js';
 import { registerTokenRoutes } from './routes/token.js';
 import { registerHttpMetrics, type MetricsRegistry } from './metrics.js';
 import { registerEventHooks, type EventHooksOptions } from './event-hooks.js';
+import { createClientErrorHandler } from './client-errors.js';
+import { redactUrl } from './redact-url.js';
+import { registerHardening, type HardeningOptions } from './hardening.js';
+import { httpsServerFactory, type TlsPair } from './tls.js';
 
 export interface HttpAppOptions {
   registry: Registry;
@@ -51,6 +55,10 @@ export interface HttpAppOptions {
   metrics?: MetricsRegistry;
   /** Request context and pull/denied events, when webhooks are configured (see event-hooks.ts). */
   events?: Omit<EventHooksOptions, 'registry'>;
+  /** Serve HTTPS with this certificate and key (see tls.ts for reloading). */
+  tls?: TlsPair;
+  /** Rate limit, body idle timeout, upload session limit, audit log (see hardening.ts). */
+  hardening?: HardeningOptions;
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -75,7 +83,10 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     },
     trustProxy: options.trustProxy ?? false,
     return503OnClosing: true,
-    http: { maxHeaderSize: options.maxHeaderBytes ?? 16384 },
+    ...(options.tls === undefined
+      ? { http: { maxHeaderSize: options.maxHeaderBytes ?? 16384 } }
+      : { serverFactory: httpsServerFactory(options.tls, { maxHeaderSize: options.maxHeaderBytes ?? 16384 }) }),
+    clientErrorHandler: createClientErrorHandler(loggerInstance),
     routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 1024 },
     frameworkErrors: (err, request, reply) => onFrameworkError(err, request, reply),
   });
@@ -97,13 +108,14 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   // Before any hook that authenticates: those run inside the request context.
   if (options.events !== undefined) registerEventHooks(app, { ...options.events, registry: options.registry });
   if (options.metrics !== undefined) registerHttpMetrics(app, options.metrics);
+  const hardening = registerHardening(app, options.registry, options.logger, options.hardening ?? {});
 
   if (options.logRequests !== false) {
     app.addHook('onResponse', (request: FastifyRequest, reply, done) => {
       request.log.info(
         {
           method: request.method,
-          url: request.url.length > 300 ? `${request.url.slice(0, 300)}…` : request.url,
+          url: redactUrl(request.url),
           route: request.routeId,
           repo: request.repo,
           user: request.user,
@@ -117,7 +129,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     });
   }
 
-  const routes: V2Route[] = [
+  const routes: V2Route[] = hardening.routes([
     baseRoutes,
     createDiscoverRoutes(options.extensions ?? []),
     catalogRoutes,
@@ -128,7 +140,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     manifestRoutes,
     tagRoutes,
     referrerRoutes,
-  ];
+  ]);
   const guard =
     options.auth === undefined
       ? undefined

@@ -1,0 +1,132 @@
+/**
+ * The audit log (issue 7): one JSON line per push (manifest PUT, blob upload
+ * completed, blob mounted), delete, and refusal, saying who (`user`, or
+ * `anonymous`, and the client address) did what (`action`, `repo`,
+ * `reference`, `digest`) with what outcome (`status`), when (`time`) and in
+ * which request (`requestId`).
+ *
+ * A refusal is a 403, or a 401 for a request that sent credentials (a wrong
+ * password or a bad token). The 401 every client first receives, without
+ * credentials, to learn where to log in is not recorded: it is the normal
+ * start of each login and would drown the rest. Header values and query
+ * strings are never recorded.
+ *
+ * Lines go to their own file (pino, synchronous appends, so a line is with
+ * the operating system before the next request is audited) or, without a
+ * file, into the main log marked `"audit": true`.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { userOf } from './client-key.js';
+
+export type AuditAction = 'push' | 'delete' | 'mount' | 'denied';
+
+export interface AuditRecord {
+  audit: true;
+  action: AuditAction;
+  /** The authenticated user, or `anonymous`. */
+  user: string;
+  /** Client address (`request.ip`: honours `http.trustProxy`). */
+  ip: string;
+  method: string;
+  /** Path without the query string (refusals, where no repository may be known). */
+  path?: string;
+  repo?: string;
+  /** Tag or digest named in the path (manifests). */
+  reference?: string;
+  /** Content digest pushed, mounted or deleted. */
+  digest?: string;
+  status: number;
+  requestId: string;
+}
+
+/** `/v2/<name>/manifests/<reference>`, `/v2/<name>/blobs/<digest>`, raw path. */
+const MANIFEST_PATH = /^\/v2\/(?<name>.+)\/manifests\/(?<reference>[^/]+)$/;
+const BLOB_PATH = /^\/v2\/(?<name>.+)\/blobs\/(?<digest>[^/]+)$/;
+
+function pathOf(request: FastifyRequest): string {
+  const url = request.raw.url ?? '/';
+  const q = url.indexOf('?');
+  return (q === -1 ? url : url.slice(0, q)).slice(0, 300);
+}
+
+function header(reply: FastifyReply, name: string): string | undefined {
+  const value = reply.getHeader(name);
+  return typeof value === 'string' ? value : undefined;
+}
+
+function actionOf(request: FastifyRequest, reply: FastifyReply): AuditAction | undefined {
+  const status = reply.statusCode;
+  if (status === 403 || (status === 401 && request.headers.authorization !== undefined)) return 'denied';
+  const route = request.routeId;
+  const method = request.method;
+  if (method === 'PUT' && status === 201 && (route === 'manifest' || route === 'upload-session')) return 'push';
+  if (method === 'POST' && status === 201 && route === 'upload') return /[?&]mount=/.test(request.url) ? 'mount' : 'push';
+  if (method === 'DELETE' && status === 202 && (route === 'manifest' || route === 'blob')) return 'delete';
+  return undefined;
+}
+
+/**
+ * The audit record of a finished request, or undefined when it is not audited.
+ *
+ * @example
+ * auditRecordOf(request, reply); // { audit: true, action: 'push', user: 'alice', repo: 'app', reference: 'v1', … }
+ */
+export function auditRecordOf(request: FastifyRequest, reply: FastifyReply): AuditRecord | undefined {
+  const action = actionOf(request, reply);
+  if (action === undefined) return undefined;
+  const record: AuditRecord = {
+    audit: true,
+    action,
+    user: userOf(request) ?? 'anonymous',
+    ip: request.ip,
+    method: request.method,
+    status: reply.statusCode,
+    requestId: request.id,
+  };
+  const path = pathOf(request);
+  if (request.repo !== undefined) record.repo = request.repo;
+  const manifest = MANIFEST_PATH.exec(path)?.groups;
+  if (manifest?.reference !== undefined) record.reference = manifest.reference;
+  const digest = header(reply, 'Docker-Content-Digest') ?? BLOB_PATH.exec(path)?.groups?.digest;
+  if (digest !== undefined && (action !== 'denied' || manifest === undefined)) record.digest = digest;
+  if (action === 'denied') record.path = path;
+  return record;
+}
+
+/**
+ * Records audited requests of `app` on `logger`.
+ *
+ * @example
+ * registerAuditLog(app, createAuditLogger({ file: '/var/log/berth/audit.log' }, logger).logger);
+ */
+export function registerAuditLog(app: FastifyInstance, logger: Logger): void {
+  app.addHook('onResponse', (request, reply, done) => {
+    const record = auditRecordOf(request, reply);
+    if (record !== undefined) logger.info(record, `audit ${record.action}`);
+    done();
+  });
+}
+
+export interface AuditLogger {
+  logger: Logger;
+  /** Flushes and closes the file (no-op for the main log). */
+  close(): void;
+}
+
+/**
+ * The audit log's destination: its own file, or the main logger (at `info`
+ * even when the main log is quieter, since an audit trail is not chatter).
+ */
+export function createAuditLogger(config: { file?: string }, main: Logger): AuditLogger {
+  if (config.file === undefined) return { logger: main.child({}, { level: 'info' }), close: () => undefined };
+  const destination = pino.destination({ dest: config.file, mkdir: true, sync: true });
+  const logger = pino({ level: 'info', base: { service: 'berth' }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+  return {
+    logger,
+    close() {
+      destination.flushSync();
+      destination.end();
+    },
+  };
+}
