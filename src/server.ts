@@ -42,6 +42,10 @@ import { createMetricsRegistry, type MetricsRegistry } from './http/metrics.js';
 import { createWebhookRoutes } from './http/routes/webhooks.js';
 import { checkWebhooksConfig, createWebhooks } from './events/webhooks.js';
 import type { DeliveryWorker, Sleep } from './events/delivery-worker.js';
+import { compileRetentionRules } from './registry/gc/retention-rules.js';
+import { checkQuotaRules, createQuotaGuard } from './registry/gc/quota-guard.js';
+import { createGcWorker } from './registry/gc/gc-worker.js';
+import { createGcMetrics } from './registry/gc/gc-metrics.js';
 
 export interface ServerOverrides {
   clock?: Clock;
@@ -63,6 +67,8 @@ export interface RunningServer {
   metrics: MetricsRegistry;
   /** Webhook delivery (`status()`, and `runOnce()`/`drain()` when `webhooks.pollIntervalMs` is 0). */
   webhooks: DeliveryWorker;
+  /** Scheduled retention + GC (`gc.intervalSeconds`); `runOnce()` runs it now, under the `gc` lease. */
+  gc: Worker;
   /** Certificate reloading, when `http.tls` is set (`reload()` on SIGHUP). */
   tls?: TlsReloader;
   /** Start-up work that runs after listening (classifying stored manifests); never rejects. */
@@ -150,6 +156,8 @@ export async function loadArtifactTypes(config: Config): Promise<{ types: TypeRe
 export async function startServer(config: Config, logger: Logger, overrides: ServerOverrides = {}): Promise<RunningServer> {
   const { types, hooks } = await loadArtifactTypes(config);
   checkWebhooksConfig(config.webhooks);
+  const retentionRules = compileRetentionRules(config.retention, types);
+  checkQuotaRules(config.quotas);
   // Before opening stores: a non-bcrypt htpasswd line or a bad key stops start-up here.
   const auth = await authFromConfig(config.auth, { dataDir: config.dataDir, clock: overrides.clock ?? Date.now, ids: randomId, logger });
   // Before opening stores too: an unreadable or mismatched TLS pair stops start-up naming the file.
@@ -180,6 +188,7 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
     hooks: overrides.hooks ?? hooks,
     types,
     events: webhooks.recorder ?? createNoEventRecorder(),
+    ...(config.quotas.length === 0 ? {} : { quota: createQuotaGuard(metadata, config.quotas) }),
   });
   const app = createHttpApp({
     registry,
@@ -222,6 +231,14 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
     }),
     webhooks.worker,
   ];
+  const gc = createGcWorker({
+    deps: registry.deps,
+    gc: config.gc,
+    rules: retentionRules,
+    holder: instanceId,
+    metrics: createGcMetrics(metrics),
+  });
+  workers.push(gc);
 
   const { host, port } = parseListen(config.listen);
   const server = app.server;
@@ -256,6 +273,7 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
     url: `${hardening.scheme}://${urlHost}:${boundPort}`,
     metrics,
     webhooks: webhooks.worker,
+    gc,
     instanceId,
     startupTasks,
     ...(tls === undefined ? {} : { tls }),

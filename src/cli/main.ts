@@ -8,6 +8,8 @@ import { registerServe } from './serve.js';
 import { registerConfig } from './config.js';
 import { registerTypes } from './types.js';
 import { registerUser } from './user.js';
+import { registerGc } from './gc.js';
+import { registerScrub } from './scrub.js';
 
 const program = new Command();
 program
@@ -20,5 +22,7 @@ registerServe(program);
 registerConfig(program);
 registerTypes(program);
 registerUser(program);
+registerGc(program);
+registerScrub(program);
 
 await program.parseAsync(process.argv);

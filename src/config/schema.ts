@@ -8,6 +8,7 @@
  * than a wall of anyOf failures.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { GcSchema, QuotaSchema, RetentionRuleSchema } from './gc-schema.js';
 import { AuthSchema } from './auth-schema.js';
 import { AuditLogSchema, RateLimitSchema, TlsSchema } from './hardening-schema.js';
 
@@ -88,6 +89,11 @@ export const RegistrySchema = Type.Object(
     referrersPageSize: Type.Integer({ minimum: 1, default: 1000 }),
     defaultPageSize: Type.Integer({ minimum: 1, default: 1000, description: 'Tags/catalog page size without n.' }),
     maxPageSize: Type.Integer({ minimum: 1, default: 10000 }),
+    deleteReferrersWithSubject: Type.Boolean({
+      default: false,
+      description:
+        'Deleting a manifest by digest also deletes its referrers (signatures, SBOMs, …), recursively. Off: they stay until GC (gc.deleteOrphanReferrers) or retention (dropOrphanSignatures) removes them.',
+    }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -207,7 +213,12 @@ export const ConfigSchema = Type.Object(
     typeRules: Type.Array(TypeRuleSchema, { default: [], description: 'Per-repository type rules, first match wins.' }),
     auth: Type.Optional(AuthSchema),
     webhooks: WebhooksSchema,
-    gc: Type.Optional(Type.Unknown()),
+    gc: GcSchema,
+    retention: Type.Array(RetentionRuleSchema, {
+      default: [],
+      description: 'Retention rules; per manifest the first matching rule applies.',
+    }),
+    quotas: Type.Array(QuotaSchema, { default: [], description: 'Storage quotas; every matching quota applies.' }),
   },
   { additionalProperties: false },
 );

@@ -27,6 +27,7 @@ type GcMethods = Pick<
   | 'deleteUnreferencedManifest'
   | 'deleteTagIfAt'
   | 'deleteBlobRecordIfUnreferenced'
+  | 'hasUploadOfSize'
 >;
 
 const MANIFEST_COLUMNS = [
@@ -133,7 +134,11 @@ export function sqlGcMethods(db: SqlDb): GcMethods {
 
     deleteTagIfAt(repo, tag, digest, events): Promise<boolean> {
       return db.transaction(async (tx) => {
-        const removed = await tx.run('DELETE FROM tags WHERE repo = ? AND name = ? AND digest = ?', [repo, tag, digest]);
+        const removed = await tx.run('DELETE FROM tags WHERE repo = ? AND name = ? AND digest = ?', [
+          repo,
+          tag,
+          digest,
+        ]);
         if (removed.changes === 0) return false;
         await insertEvents(tx, events);
         return true;
@@ -152,6 +157,11 @@ export function sqlGcMethods(db: SqlDb): GcMethods {
         const removed = await tx.run('DELETE FROM blobs WHERE digest = ?', [digest]);
         return removed.changes > 0;
       });
+    },
+
+    async hasUploadOfSize(size: number): Promise<boolean> {
+      const row = await db.get('SELECT 1 AS one FROM uploads WHERE offset_bytes = ? LIMIT 1', [size]);
+      return row !== undefined;
     },
   };
 }

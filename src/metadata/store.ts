@@ -337,6 +337,13 @@ export interface MetadataStore {
    */
   deleteBlobRecordIfUnreferenced(digest: string): Promise<boolean>;
 
+  /**
+   * True when an open upload session holds exactly `size` bytes. GC asks
+   * this after parking an unreferenced blob of that size: a session that is
+   * completing links its blob only after moving it into place.
+   */
+  hasUploadOfSize(size: number): Promise<boolean>;
+
   // ---- leases
   /**
    * Takes or renews the lease `name` for `holder` until `now + ttlMs`: it

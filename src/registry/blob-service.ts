@@ -122,9 +122,16 @@ export function createBlobService(deps: RegistryDeps): BlobService {
       // Trust but verify: the bytes must still be there (GC may have run).
       const stat = await storage.stat(blobPath(digest));
       if (stat === undefined) return { mounted: false };
+      await deps.quota?.check(repo, { digest: digest.value, size: source.size });
       const change = { action: 'mount' as const, repo, target: { digest: digest.value, size: source.size } };
       const events = deps.events.eventsFor(from === undefined ? change : { ...change, from });
-      await metadata.linkBlob(repo, { ...source, createdAt: deps.clock() }, events);
+      const linked = await metadata.linkBlob(repo, { ...source, createdAt: deps.clock() }, events);
+      // GC may have reclaimed the bytes between the check above and the link
+      // (gc/blob-reclaimer.ts): then undo the new link and let the client upload.
+      if (linked && (await storage.stat(blobPath(digest))) === undefined) {
+        await metadata.unlinkBlob(repo, digest.value);
+        return { mounted: false };
+      }
       return { mounted: true, size: source.size };
     },
   };

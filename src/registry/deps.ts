@@ -9,6 +9,7 @@ import type { RegistryConfig } from '../config/schema.js';
 import type { ManifestHooks } from './manifest-hooks.js';
 import type { EventRecorder } from './event-recorder.js';
 import type { TypeRegistry } from '../artifact-types/index.js';
+import type { QuotaGuard } from './gc/quota-guard.js';
 
 /** Epoch milliseconds. Injected so expiry, GC and tokens are testable. */
 export type Clock = () => number;
@@ -29,4 +30,6 @@ export interface RegistryDeps {
   types: TypeRegistry;
   /** Builds outbox events for changes; a no-op recorder when webhooks are off. */
   events: EventRecorder;
+  /** Storage quotas (`quotas` in config); absent when none is configured. */
+  quota?: QuotaGuard;
 }

@@ -15,6 +15,7 @@ import { blobPath } from '../storage/paths.js';
 import type { ManifestRecord } from '../metadata/store.js';
 import type { RegistryDeps } from './deps.js';
 import { createByteCache } from './byte-cache.js';
+import { deleteReferrersOf } from './gc/referrers.js';
 
 export interface PushManifestInput {
   repo: string;
@@ -153,6 +154,7 @@ export function createManifestService(deps: RegistryDeps): ManifestService {
         totalSize: body.byteLength + refs.total,
         createdAt: deps.clock(),
       };
+      await deps.quota?.check(repo, { digest, size: body.byteLength });
       const path = blobPath(parseDigest(digest));
       if ((await storage.stat(path)) === undefined) await storage.putContent(path, body);
       const target = {
@@ -172,6 +174,9 @@ export function createManifestService(deps: RegistryDeps): ManifestService {
         tags,
         events,
       });
+      // GC may have reclaimed bytes it saw unreferenced just before this push
+      // linked them (gc/blob-reclaimer.ts): store them again before answering.
+      if ((await storage.stat(path)) === undefined) await storage.putContent(path, body);
       const result: PushManifestResult = { digest, tags, warnings, record };
       if (manifest.subject !== undefined) result.subject = manifest.subject.digest;
       return result;
@@ -212,7 +217,8 @@ export function createManifestService(deps: RegistryDeps): ManifestService {
           artifactType: record.artifactType,
         },
       });
-      if ((await metadata.deleteManifest(repo, record.digest, events)) === undefined) await unknown(repo, reference);
+      if ((await metadata.deleteManifest(repo, record.digest, events)) === undefined) return unknown(repo, reference);
+      if (config.deleteReferrersWithSubject) await deleteReferrersOf(deps, repo, record.digest);
     },
   };
 }

@@ -178,6 +178,16 @@ export function createUploadService(deps: RegistryDeps): UploadService {
     return { ...session, ...next };
   }
 
+  /** Refuses a blob that would pass a storage quota; its session is discarded (issue 5, quotas). */
+  async function checkQuota(repo: string, session: UploadSession, digest: string): Promise<void> {
+    try {
+      await deps.quota?.check(repo, { digest, size: session.offset });
+    } catch (err) {
+      await discard(session.id);
+      throw err;
+    }
+  }
+
   async function discard(id: string): Promise<void> {
     live.delete(id);
     await metadata.deleteUpload(id);
@@ -215,6 +225,7 @@ export function createUploadService(deps: RegistryDeps): UploadService {
         await discard(session.id);
         throw new RegistryError('DIGEST_INVALID', { expected: digest.value, actual });
       }
+      await checkQuota(repo, session, digest.value);
       if ((await storage.stat(target)) !== undefined) {
         await storage.delete(dataPath); // same bytes already stored once
       } else if (session.offset === 0) {
@@ -235,6 +246,7 @@ export function createUploadService(deps: RegistryDeps): UploadService {
       if (!isDigestAlgorithm(algorithm)) {
         throw new RegistryError('DIGEST_INVALID', `unsupported digest algorithm "${algorithm.slice(0, 40)}"`);
       }
+      await deps.quota?.checkOpen(repo);
       const now = deps.clock();
       const session: UploadSession = {
         id: deps.ids(),

@@ -5,13 +5,14 @@
  * blobs/<algorithm>/<first two hex>/<encoded>   content-addressed bytes (blobs and manifests)
  * uploads/<session id>/data                      bytes of an open upload session
  * quarantine/<algorithm>/<encoded>               blobs `berth scrub` found corrupt
+ * gc-trash/<algorithm>/<encoded>                 a blob GC is deleting, parked while it re-checks references
  * ```
  *
  * Nothing else is written by the registry. Repositories, tags and links live
  * in the metadata store, so the same bytes are stored once whatever
  * repositories hold them.
  */
-import type { Digest } from '../oci/digest.js';
+import { tryParseDigest, type Digest } from '../oci/digest.js';
 
 /** Path of the bytes for a digest. */
 export function blobPath(digest: Digest): string {
@@ -20,6 +21,21 @@ export function blobPath(digest: Digest): string {
 
 /** Root of all blob data (for GC and scrub walks). */
 export const BLOBS_ROOT = 'blobs';
+
+/**
+ * The digest whose bytes `path` holds, when `path` is a well-formed blob path
+ * (the inverse of {@link blobPath}); undefined for anything else.
+ *
+ * @example
+ * blobDigestFromPath(blobPath(d))?.value === d.value; // true
+ */
+export function blobDigestFromPath(path: string): Digest | undefined {
+  const parts = path.split('/');
+  if (parts.length !== 4 || parts[0] !== BLOBS_ROOT) return undefined;
+  const [, algorithm = '', prefix = '', encoded = ''] = parts;
+  if (prefix.length !== 2 || !encoded.startsWith(prefix)) return undefined;
+  return tryParseDigest(`${algorithm}:${encoded}`);
+}
 
 /** Root of upload sessions. */
 export const UPLOADS_ROOT = 'uploads';
@@ -45,4 +61,16 @@ export function uploadDataPath(sessionId: string): string {
 /** Where `berth scrub` moves a blob whose bytes no longer match its digest. */
 export function quarantinePath(digest: Digest): string {
   return `quarantine/${digest.algorithm}/${digest.encoded}`;
+}
+
+/** Root of blobs parked by GC (see {@link gcTrashPath}). */
+export const GC_TRASH_ROOT = 'gc-trash';
+
+/**
+ * Where GC moves a blob before its last reference check: a push that looks
+ * for the bytes meanwhile finds none and writes its own, and GC moves the
+ * bytes back if a reference appeared.
+ */
+export function gcTrashPath(digest: Digest): string {
+  return `${GC_TRASH_ROOT}/${digest.algorithm}/${digest.encoded}`;
 }

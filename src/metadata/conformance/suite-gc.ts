@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import { blob, imageManifest, indexManifest, push } from './builders.js';
+import { blob, imageManifest, indexManifest, push, upload } from './builders.js';
 import { assertPagination, byteSorted, storeTest, type StoreFactory } from './suite-support.js';
 
 export function gcTests(factory: StoreFactory): void {
@@ -20,7 +20,11 @@ export function gcTests(factory: StoreFactory): void {
         const b = blobs.find((x) => x.digest === digest) ?? assert.fail();
         return { digest, size: b.size, linkedAt: b.createdAt };
       });
-      await assertPagination((page) => store.listRepositoryLinks('app', page), expected, (l) => l.digest);
+      await assertPagination(
+        (page) => store.listRepositoryLinks('app', page),
+        expected,
+        (l) => l.digest,
+      );
       assert.deepEqual(await store.listRepositoryLinks('nowhere', {}), { items: [], more: false });
     });
 
@@ -35,7 +39,11 @@ export function gcTests(factory: StoreFactory): void {
         { name: 'v1', digest: one.digest, updatedAt: 10 },
         { name: 'v2', digest: two.digest, updatedAt: 20 },
       ];
-      await assertPagination((page) => store.listTagRecords('app', page), expected, (t) => t.name);
+      await assertPagination(
+        (page) => store.listTagRecords('app', page),
+        expected,
+        (t) => t.name,
+      );
     });
 
     test('storageUsage sums distinct linked blobs and manifests of the selected repositories', async (store) => {
@@ -67,7 +75,10 @@ export function gcTests(factory: StoreFactory): void {
         { bytes: 1234, objects: 4 },
         'adding a new digest adds its size',
       );
-      assert.deepEqual(await store.storageUsage({ names: [] }, { digest: onlyB.digest, size: 30 }), { bytes: 30, objects: 1 });
+      assert.deepEqual(await store.storageUsage({ names: [] }, { digest: onlyB.digest, size: 30 }), {
+        bytes: 30,
+        objects: 1,
+      });
     });
 
     test('deleteUnreferencedManifest deletes only untagged manifests no index lists', async (store) => {
@@ -139,6 +150,19 @@ export function gcTests(factory: StoreFactory): void {
       assert.equal(await store.getBlob(free.digest), undefined);
       assert.ok(await store.getBlob(linked.digest));
       assert.ok(await store.getBlob(used.digest));
+    });
+
+    test('hasUploadOfSize tells whether an open session holds exactly that many bytes', async (store) => {
+      assert.equal(await store.hasUploadOfSize(0), false);
+      await store.createUpload(upload('a', { offset: 0 }));
+      await store.createUpload(upload('b', { offset: 4096 }));
+      assert.equal(await store.hasUploadOfSize(0), true);
+      assert.equal(await store.hasUploadOfSize(4096), true);
+      assert.equal(await store.hasUploadOfSize(4095), false);
+      await store.updateUpload('upload-b', 4096, { offset: 5000, updatedAt: 2000 });
+      assert.equal(await store.hasUploadOfSize(4096), false);
+      await store.deleteUpload('upload-a');
+      assert.equal(await store.hasUploadOfSize(0), false);
     });
   });
 }

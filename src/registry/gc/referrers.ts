@@ -1,0 +1,55 @@
+/**
+ * Deleting a subject's referrers with it (`registry.deleteReferrersWithSubject`).
+ *
+ * With the option off, referrers of a deleted subject stay (listable by the
+ * subject's digest) until GC (`gc.deleteOrphanReferrers`) or a retention
+ * rule (`dropOrphanSignatures`) removes them.
+ */
+import type { MetadataStore } from '../../metadata/store.js';
+import type { EventRecorder } from '../event-recorder.js';
+import { walkPages } from './walk.js';
+
+/**
+ * Deletes every manifest of `repo` whose subject is `subject`, and their
+ * referrers in turn (a signature of an SBOM of an image), each with its
+ * tags and a delete event. Safe to call when there are none.
+ *
+ * @returns the digests deleted, subjects before their referrers.
+ * @example
+ * await deleteReferrersOf({ metadata, events }, 'apps/web', deletedDigest);
+ */
+export async function deleteReferrersOf(
+  deps: { metadata: MetadataStore; events: EventRecorder },
+  repo: string,
+  subject: string,
+): Promise<string[]> {
+  const { metadata } = deps;
+  const deleted: string[] = [];
+  const seen = new Set([subject]);
+  const queue = [subject];
+  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+    const current = next;
+    const referrers: string[] = [];
+    for await (const r of walkPages(
+      (page) => metadata.listReferrers(repo, current, page),
+      (x) => x.digest,
+    )) {
+      referrers.push(r.digest);
+    }
+    for (const digest of referrers) {
+      if (seen.has(digest)) continue;
+      seen.add(digest);
+      const record = await metadata.getManifest(repo, digest);
+      if (record === undefined) continue;
+      const events = deps.events.eventsFor({
+        action: 'delete',
+        repo,
+        target: { digest, mediaType: record.mediaType, size: record.size, artifactType: record.artifactType },
+      });
+      if ((await metadata.deleteManifest(repo, digest, events)) === undefined) continue;
+      deleted.push(digest);
+      queue.push(digest);
+    }
+  }
+  return deleted;
+}
