@@ -28,9 +28,11 @@ import {
   Balancer,
   Ledger,
   assertLedgerOnEvery,
+  hasGcCommand,
   logRecords,
   pushSpread,
   readLease,
+  runBerth,
   scaleOutEnv,
   startInstance,
   type Instance,
@@ -66,6 +68,7 @@ describe('scale out: three berth processes on one PostgreSQL database and one bu
   let databaseUrl = '';
   let instances: Instance[] = [];
   let balancer: Balancer;
+  let env: Record<string, string> = {};
   const ledger = new Ledger();
   const survivors = (): Instance[] => instances.filter((i) => !i.killed);
   const byName = (name: string): Instance => instances.find((i) => i.name === name)!;
@@ -76,7 +79,7 @@ describe('scale out: three berth processes on one PostgreSQL database and one bu
     s3 = s3Service;
     const [url, bucket] = await Promise.all([pgService.createDatabase(), s3Service.createBucket()]);
     databaseUrl = url;
-    const env = scaleOutEnv({
+    env = scaleOutEnv({
       databaseUrl,
       s3: s3Service,
       bucket,
@@ -288,5 +291,36 @@ describe('scale out: three berth processes on one PostgreSQL database and one bu
     }
     const still = await readLease(databaseUrl, 'upload-expiry');
     assert.equal(still?.holder, holder.instanceId, 'the same survivor still holds it');
+  });
+
+  it('berth gc (grace period 0) frees deleted content and loses nothing acknowledged', async (t) => {
+    if (!hasGcCommand()) {
+      t.skip('this tree has no `berth gc` command yet');
+      return;
+    }
+    // Garbage to collect: an artifact pushed and then deleted (manifest and
+    // blob links) through the survivors. Its own layer is referenced
+    // nowhere else; its config and base layer are shared with acknowledged ones.
+    const [first, second] = survivors() as [Instance, Instance];
+    const shared = [...ledger.manifests.values()].find((m) => m.repo === 'scale/app1')!.item;
+    const doomed = artifact(ARTIFACT_TYPE, { layers: [shared.blobs![1]!, blob(16 * KiB)], config: emptyConfig() });
+    await first.client.push('scale/garbage', doomed, 'doomed');
+    const del = await second.client.request(`/v2/scale/garbage/manifests/${doomed.digest}`, { method: 'DELETE' });
+    assert.equal(del.status, 202, await del.text());
+    for (const b of doomed.blobs ?? []) {
+      const res = await first.client.request(`/v2/scale/garbage/blobs/${b.digest}`, { method: 'DELETE' });
+      assert.equal(res.status, 202, await res.text());
+    }
+    const own = doomed.blobs![2]!.digest;
+
+    const out = await runBerth(['gc', '--json'], { ...env, BERTH_GC__GRACE_PERIOD_SECONDS: '0' });
+    const report = JSON.parse(out) as { dryRun: boolean; freedBlobs: { digest: string }[] };
+    assert.equal(report.dryRun, false);
+    const freed = new Set(report.freedBlobs.map((b) => b.digest));
+    t.diagnostic(`gc freed ${freed.size} blobs`);
+    assert.ok(freed.has(own), "the deleted artifact's own layer was freed");
+    for (const { digest } of ledger.referencedBlobs())
+      assert.ok(!freed.has(digest), `acknowledged blob ${digest} kept`);
+    await assertLedgerOnEvery(survivors(), ledger);
   });
 });

@@ -5,7 +5,13 @@
  * every instance.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Blob, Pushable } from '../helpers/builders.js';
 import { RegistryClient } from '../helpers/client.js';
@@ -239,4 +245,41 @@ export function logRecords(instance: Instance): Record<string, unknown>[] {
     }
   }
   return records;
+}
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = join(ROOT, 'src', 'cli', 'main.ts');
+
+/** True when this tree has the `berth gc` command. */
+export function hasGcCommand(): boolean {
+  return existsSync(join(ROOT, 'src', 'cli', 'gc.ts'));
+}
+
+/**
+ * Runs a `berth` command to completion with the given `BERTH_…` environment
+ * (the test process's own `BERTH_…` variables are not passed on).
+ *
+ * @throws Error with its output when it exits non-zero or outlives `timeoutMs`.
+ */
+export async function runBerth(args: string[], env: Record<string, string>, timeoutMs = 120_000): Promise<string> {
+  const childEnv: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith('BERTH_') && key !== 'NODE_TEST_CONTEXT') childEnv[key] = value;
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'berth-cli-'));
+  try {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', CLI, ...args, '--data-dir', dataDir],
+      { cwd: ROOT, env: { ...childEnv, ...env }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+    );
+    return stdout;
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`berth ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`, {
+      cause: error,
+    });
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }
