@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { startServer, type RunningServer, type ServerOverrides } from '../../src/server.js';
@@ -28,6 +28,8 @@ export interface TestServerOptions extends ServerOverrides {
    * `postgres-s3` the same directory also means the same database and bucket.
    */
   dataDir?: string;
+  /** The server's logger (tests that read the log); default: silent. */
+  logger?: Logger;
 }
 
 /**
@@ -46,7 +48,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const config = loadConfig({
     overrides: { listen: '127.0.0.1:0', dataDir, 'log.level': 'silent', ...backend, ...options.config },
   });
-  const server = await startServer(config, pino({ level: 'silent' }), options);
+  const server = await startServer(config, options.logger ?? pino({ level: 'silent' }), options);
   return {
     ...server,
     dataDir,
