@@ -155,7 +155,7 @@ export async function measureLimits(options: LimitOptions): Promise<Limit[]> {
     progress('limits: fdatasync write');
     const write = await best(() => syncedWrite(dir, scale.bytes(256 * MiB)));
     progress('limits: fsync commits');
-    const commits = await best(() => fsyncCommits(dir, scale.count(200, 50)));
+    const commits = await best(() => fsyncCommits(dir, scale.count(200, 20)));
     progress('limits: loopback HTTP');
     const loopback = await loopbackCeiling(scale);
     return [

@@ -28,7 +28,10 @@ async function bench(options: BenchOptions): Promise<number> {
   // Runs on every exit path, including Ctrl-C: no server outlives the bench.
   process.on('exit', () => {
     for (const server of servers) server.kill();
-    if (!options.keepData) rmSync(workDir, { recursive: true, force: true });
+    if (options.keepData) return;
+    // Can take a while: the registries leave thousands of small files.
+    progress(`removing ${workDir}`);
+    rmSync(workDir, { recursive: true, force: true });
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {

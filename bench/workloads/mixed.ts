@@ -6,7 +6,7 @@ import { Latencies, perSec } from '../stats.js';
 import type { Workload } from './types.js';
 
 const CLIENTS = 16;
-const ITEMS = 32;
+const ITEMS = 16;
 const BLOB = 64 * 1024;
 const PUSH_SHARE = 0.1;
 
