@@ -115,6 +115,7 @@ export function createQuotaGuard(metadata: MetadataStore, rules: readonly QuotaR
         const after = await metadata.storageUsage(filter, adding);
         if (after.bytes <= quota.maxBytes) continue;
         const before = await metadata.storageUsage(filter);
+        if (after.bytes === before.bytes) continue; // held already: adds nothing, even over a lowered quota
         throw refuse(repo, quota, before.bytes, after.bytes - before.bytes);
       }
     },
