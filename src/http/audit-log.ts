@@ -75,22 +75,23 @@ function actionOf(request: FastifyRequest, reply: FastifyReply): AuditAction | u
 export function auditRecordOf(request: FastifyRequest, reply: FastifyReply): AuditRecord | undefined {
   const action = actionOf(request, reply);
   if (action === undefined) return undefined;
+  const path = pathOf(request);
+  const manifest = MANIFEST_PATH.exec(path)?.groups;
+  const digest = header(reply, 'Docker-Content-Digest') ?? BLOB_PATH.exec(path)?.groups?.digest;
+  // Built in reading order: who, what, outcome.
   const record: AuditRecord = {
     audit: true,
     action,
     user: userOf(request) ?? 'anonymous',
     ip: request.ip,
     method: request.method,
+    ...(request.repo === undefined ? {} : { repo: request.repo }),
+    ...(manifest?.reference === undefined ? {} : { reference: manifest.reference }),
+    ...(digest === undefined || (action === 'denied' && manifest !== undefined) ? {} : { digest }),
+    ...(action === 'denied' ? { path } : {}),
     status: reply.statusCode,
     requestId: request.id,
   };
-  const path = pathOf(request);
-  if (request.repo !== undefined) record.repo = request.repo;
-  const manifest = MANIFEST_PATH.exec(path)?.groups;
-  if (manifest?.reference !== undefined) record.reference = manifest.reference;
-  const digest = header(reply, 'Docker-Content-Digest') ?? BLOB_PATH.exec(path)?.groups?.digest;
-  if (digest !== undefined && (action !== 'denied' || manifest === undefined)) record.digest = digest;
-  if (action === 'denied') record.path = path;
   return record;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Answers to requests Node's HTTP parser refuses before any route or hook
  * sees them (`clientError`): headers larger than `http.maxHeaderBytes`
- * (431), headers not received within `http.headersTimeoutSeconds` (408), and
+ * (431), headers (or, when set, the whole request) not received in time (408), and
  * bytes that are not HTTP (400). Each gets the registry's JSON error body and
  * the connection is closed, as Node itself would close it.
  */
@@ -11,7 +11,10 @@ import { RegistryError, type ErrorCode } from '../oci/errors.js';
 
 const PARSER_CODES: Record<string, { code: ErrorCode; detail: string }> = {
   HPE_HEADER_OVERFLOW: { code: 'HEADERS_TOO_LARGE', detail: 'send smaller request headers (see http.maxHeaderBytes)' },
-  ERR_HTTP_REQUEST_TIMEOUT: { code: 'REQUEST_TIMEOUT', detail: 'the request headers did not arrive in time' },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    code: 'CLIENT_TIMEOUT',
+    detail: 'the headers must arrive within http.headersTimeoutSeconds, the whole request within http.requestTimeoutSeconds',
+  },
 };
 const MALFORMED = { code: 'MALFORMED_REQUEST', detail: 'the bytes received are not an HTTP/1.1 request' } as const;
 

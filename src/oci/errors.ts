@@ -46,6 +46,7 @@ export const ERROR_TABLE = {
   BAD_PARAMETER: { code: 'UNSUPPORTED', status: 400, message: 'invalid request parameter' },
   REQUEST_TIMEOUT: { code: 'BLOB_UPLOAD_INVALID', status: 408, message: 'request body not received in time' },
   HEADERS_TOO_LARGE: { code: 'UNSUPPORTED', status: 431, message: 'request header fields too large' },
+  CLIENT_TIMEOUT: { code: 'UNSUPPORTED', status: 408, message: 'request not received in time' },
   MALFORMED_REQUEST: { code: 'UNSUPPORTED', status: 400, message: 'malformed HTTP request' },
   UNAVAILABLE: { code: 'UNAVAILABLE', status: 503, message: 'service temporarily unavailable' },
 } as const satisfies Record<string, { code: string; status: number; message: string }>;
