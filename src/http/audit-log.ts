@@ -6,7 +6,8 @@
  * which request (`requestId`).
  *
  * A refusal is a 403, or a 401 for a request that sent credentials (a wrong
- * password or a bad token). The 401 every client first receives, without
+ * password or a bad token), or a refused `POST /token` (the OAuth2 form,
+ * whose wrong password is a 400). The 401 every client first receives, without
  * credentials, to learn where to log in is not recorded: it is the normal
  * start of each login and would drown the rest. Header values and query
  * strings are never recorded.
@@ -58,6 +59,9 @@ function header(reply: FastifyReply, name: string): string | undefined {
 function actionOf(request: FastifyRequest, reply: FastifyReply): AuditAction | undefined {
   const status = reply.statusCode;
   if (status === 403 || (status === 401 && request.headers.authorization !== undefined)) return 'denied';
+  // The OAuth2 form of /token answers wrong credentials with 400 invalid_grant (RFC 6749 §5.2),
+  // indistinguishable here from other refused token requests: all are recorded.
+  if (request.method === 'POST' && (status === 400 || status === 401) && pathOf(request) === '/token') return 'denied';
   const route = request.routeId;
   const method = request.method;
   if (method === 'PUT' && status === 201 && (route === 'manifest' || route === 'upload-session')) return 'push';

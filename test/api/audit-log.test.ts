@@ -165,3 +165,38 @@ describe('audit log without a file', () => {
     assert.equal(push.msg, 'audit push');
   });
 });
+
+describe('audit log of the token endpoint', () => {
+  it('records refused token requests without their passwords', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-audit-token-'));
+    const auditFile = join(dir, 'audit.log');
+    const main = { text: '' };
+    const server = await startTestServer({
+      logger: capturingLogger(main),
+      config: { 'log.audit': { file: auditFile }, 'auth.mode': 'token', 'auth.htpasswd': writeHtpasswd(dir) },
+    });
+    try {
+      const form = new URLSearchParams({ grant_type: 'password', service: 'berth', client_id: 'test', username: 'alice', password: WRONG_PASSWORD });
+      const post = await fetch(`${server.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+      assert.equal(post.status, 400);
+      const get = await fetch(`${server.url}/token?service=berth`, { headers: { authorization: basicAuthorization('bob', WRONG_PASSWORD) } });
+      assert.equal(get.status, 401);
+      const anonymous = await fetch(`${server.url}/token?service=berth`);
+      assert.equal(anonymous.status, 200, 'an anonymous token is no refusal');
+      await anonymous.arrayBuffer();
+    } finally {
+      await server.close();
+    }
+    const audit = readFileSync(auditFile, 'utf8');
+    rmSync(dir, { recursive: true, force: true });
+    const lines = audit
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as AuditLine);
+    assert.deepEqual(
+      lines.map((l) => `${l.action} ${l.user} ${l.method} ${l.status} ${l.path ?? '-'}`),
+      ['denied anonymous POST 400 /token', 'denied anonymous GET 401 /token'],
+    );
+    assert.ok(!audit.includes(WRONG_PASSWORD) && !main.text.includes(WRONG_PASSWORD));
+  });
+});
