@@ -19,7 +19,7 @@ export interface PushCheckInput {
   manifest: ParsedManifest;
   identified: IdentifiedManifest;
   /** Reads the config blob (parsed JSON) when validation needs it. */
-  loadConfig(): Promise<unknown>;
+  loadConfig: () => Promise<unknown>;
 }
 
 export interface PushCheckResult {

@@ -362,7 +362,7 @@ export function storageDriverSuite(name: string, factory: () => Promise<DriverHa
         const files = Array.from({ length: 8 }, (_, i) => ({ path: `v/c/${i}`, data: randomBytes(200_000 + i) }));
         const writers = await Promise.all(files.map((f) => driver().writer(f.path, { append: false })));
         for (let at = 0; at < 210_000; at += 10_000) {
-          await Promise.all(files.map((f, i) => writers[i]?.write(f.data.subarray(at, at + 10_000))));
+          await Promise.all(files.map((f, i) => writers[i]!.write(f.data.subarray(at, at + 10_000))));
         }
         await Promise.all(writers.map((w) => w.commit()));
         for (const f of files) assert.ok((await driver().getContent(f.path)).equals(f.data), f.path);
