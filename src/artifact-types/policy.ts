@@ -6,7 +6,7 @@
 import { ArtifactTypeError } from './artifact-type-error.js';
 import type { IdentifiedType } from './identify.js';
 import { isValidMediaTypePattern, mediaTypeMatches, printable } from './media-type.js';
-import { compileRepositoryGlob } from './repository-glob.js';
+import { compileRepositoryGlob } from '../oci/repository-glob.js';
 import type { RegisteredArtifactType, TypeRegistry } from './type-registry.js';
 import type { ValidationOptions } from './validate.js';
 

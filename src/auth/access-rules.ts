@@ -18,7 +18,7 @@
  * policy.allows('alice', 'team-a/app', 'push'); // true
  * policy.allows(undefined, 'team-a/app', 'push'); // false
  */
-import { compileRepositoryGlob } from './repository-glob.js';
+import { compileRepositoryGlob } from '../oci/repository-glob.js';
 import { USER_NAME } from './user-name.js';
 
 /** What a caller may do to a repository. */

@@ -8,7 +8,7 @@
  * sink's public description ({@link WebhookSink.describe}) omits them.
  */
 import { createHmac } from 'node:crypto';
-import { compileRepositoryGlob } from '../artifact-types/repository-glob.js';
+import { compileRepositoryGlob } from '../oci/repository-glob.js';
 import type { StoredEvent } from '../metadata/store.js';
 import { encodeBatch, type NotificationAction, type NotificationEvent } from './notification.js';
 

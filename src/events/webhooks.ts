@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
-import { isValidRepositoryGlob } from '../artifact-types/repository-glob.js';
+import { isValidRepositoryGlob } from '../oci/repository-glob.js';
 import { WEBHOOK_ACTIONS, type WebhooksConfig } from '../config/schema.js';
 import type { MetadataStore } from '../metadata/store.js';
 import {

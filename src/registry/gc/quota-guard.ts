@@ -15,7 +15,7 @@
  */
 import { RegistryError } from '../../oci/errors.js';
 import type { MetadataStore, RepositoryFilter } from '../../metadata/store.js';
-import { compileRepositoryGlob } from '../../artifact-types/repository-glob.js';
+import { compileRepositoryGlob } from '../../oci/repository-glob.js';
 import { walkRepositories } from './walk.js';
 
 /** One `quotas[]` entry. */

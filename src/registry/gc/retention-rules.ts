@@ -12,7 +12,7 @@
  *   rule matching the repository that sets the option, whatever its types
  *   (signatures and blobs have types of their own, or none).
  */
-import { compileRepositoryGlob } from '../../artifact-types/repository-glob.js';
+import { compileRepositoryGlob } from '../../oci/repository-glob.js';
 import type { TypeRegistry } from '../../artifact-types/index.js';
 import type { RetentionRule } from '../../config/gc-schema.js';
 

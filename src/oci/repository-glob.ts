@@ -1,13 +1,15 @@
 /**
- * Repository globs for access rules: `*` matches within one path segment,
- * `**` matches any run of segments (including none after a `/`), everything
- * else is literal.
+ * Repository globs, shared by every rule that names repositories (access
+ * rules, artifact-type rules, retention, quotas, webhook filters): `*`
+ * matches within one path segment, `**` matches any run of segments,
+ * everything else is literal.
  *
  *     library/*    matches library/nginx, not library/a/b
  *     team-a/**    matches team-a/app and team-a/x/y, not team-a itself
  *     **           matches every repository
  */
 
+/** Characters a repository glob may use: the repository name alphabet, `/` and `*`. */
 const GLOB_ALPHABET = /^[a-z0-9._\-/*]+$/;
 
 /**
@@ -26,6 +28,16 @@ export function globProblem(glob: string): string | undefined {
 }
 
 /**
+ * True when `glob` is a usable repository glob.
+ *
+ * @example
+ * isValidRepositoryGlob('charts/**'); // true
+ */
+export function isValidRepositoryGlob(glob: string): boolean {
+  return globProblem(glob) === undefined;
+}
+
+/**
  * Compiles a repository glob to a matcher over whole repository names.
  *
  * @throws Error naming the problem when the glob is not valid.
@@ -36,7 +48,7 @@ export function globProblem(glob: string): string | undefined {
  */
 export function compileRepositoryGlob(glob: string): (repository: string) => boolean {
   const problem = globProblem(glob);
-  if (problem !== undefined) throw new Error(`"${glob.slice(0, 255)}" ${problem}`);
+  if (problem !== undefined) throw new Error(`"${glob.slice(0, 255)}" is not a repository glob: ${problem}`);
   const source = glob
     .split(/(\*\*|\*)/)
     .map((part) => (part === '**' ? '.*' : part === '*' ? '[^/]*' : part.replace(/[.\\^$+?()[\]{}|-]/g, '\\$&')))
