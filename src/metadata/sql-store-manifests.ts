@@ -16,6 +16,7 @@ import type {
   PutManifestResult,
 } from './store.js';
 import type { SqlDb, SqlExecutor } from './sql-db.js';
+import { ImmutableTagError } from './immutable-tag-error.js';
 import { byteOrder, decodeAnnotations, encodeAnnotations, ensureRepository, insertEvents, num } from './sql-store-support.js';
 
 type ManifestMethods = Pick<
@@ -81,8 +82,9 @@ export function sqlManifestMethods(db: SqlDb): ManifestMethods {
         const created = await upsertManifest(tx, m);
         await replaceReferences(tx, m.repo, m.digest, input.references);
         const movedTags: PutManifestResult['movedTags'] = [];
+        const immutable = new Set(input.immutableTags);
         for (const tag of [...new Set(input.tags)].sort(byteOrder)) {
-          const from = await pointTag(tx, m.repo, tag, m.digest, m.createdAt);
+          const from = await pointTag(tx, m.repo, tag, m.digest, m.createdAt, immutable.has(tag));
           if (from !== undefined && from !== m.digest) movedTags.push({ tag, from });
         }
         await insertEvents(tx, input.events);
@@ -111,8 +113,21 @@ export function sqlManifestMethods(db: SqlDb): ManifestMethods {
       return rows.map((row) => row.name);
     },
 
-    deleteManifest(repo, digest, events): Promise<ManifestRecord | undefined> {
+    deleteManifest(repo, digest, events, guard): Promise<ManifestRecord | undefined> {
       return db.transaction(async (tx) => {
+        if (guard !== undefined) {
+          // Lock the manifest row first (a no-op write): a push pointing a
+          // tag at it updates this row before its tags, so it either
+          // committed before (its tag is seen below) or waits for us.
+          const locked = await tx.run('UPDATE manifests SET size = size WHERE repo = ? AND digest = ?', [repo, digest]);
+          if (locked.changes === 0) return undefined;
+          const tags = await tx.all<{ name: string }>('SELECT name FROM tags WHERE repo = ? AND digest = ? ORDER BY name', [
+            repo,
+            digest,
+          ]);
+          const kept = tags.find((t) => guard.protectedTag(t.name));
+          if (kept !== undefined) throw new ImmutableTagError(repo, kept.name, digest, 'delete');
+        }
         // Tags and references also cascade; deleting them first keeps the
         // result right even where foreign keys are not enforced.
         await tx.run('DELETE FROM tags WHERE repo = ? AND digest = ?', [repo, digest]);
@@ -215,8 +230,18 @@ async function replaceReferences(tx: SqlExecutor, repo: string, parent: string, 
 /**
  * Points a tag at `digest`. Returns the digest it pointed at before, or
  * undefined when the tag is new.
+ *
+ * @throws ImmutableTagError when `immutable` and the tag (read under its
+ *   row lock) points at another digest; the caller's transaction rolls back.
  */
-async function pointTag(tx: SqlExecutor, repo: string, tag: string, digest: string, at: number): Promise<string | undefined> {
+async function pointTag(
+  tx: SqlExecutor,
+  repo: string,
+  tag: string,
+  digest: string,
+  at: number,
+  immutable: boolean,
+): Promise<string | undefined> {
   for (;;) {
     const inserted = await tx.run(
       'INSERT INTO tags (repo, name, digest, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (repo, name) DO NOTHING',
@@ -229,6 +254,7 @@ async function pointTag(tx: SqlExecutor, repo: string, tag: string, digest: stri
     if (locked.changes === 0) continue; // deleted meanwhile: insert again
     const current = await tx.get<{ digest: string }>('SELECT digest FROM tags WHERE repo = ? AND name = ?', [repo, tag]);
     if (current === undefined) continue;
+    if (immutable && current.digest !== digest) throw new ImmutableTagError(repo, tag, current.digest, 'move');
     await tx.run('UPDATE tags SET digest = ?, updated_at = ? WHERE repo = ? AND name = ?', [digest, at, repo, tag]);
     return current.digest;
   }

@@ -12,6 +12,7 @@
  * all. Times are epoch milliseconds supplied by the caller (an injected
  * clock), never read inside the store.
  */
+export { ImmutableTagError } from './immutable-tag-error.js';
 
 /** A page request over a lexically ordered list (`n`/`last` pagination). */
 export interface PageRequest {
@@ -101,7 +102,22 @@ export interface PutManifestInput {
   references: ManifestReferences;
   /** Tags to point at this manifest (created or moved). */
   tags: string[];
+  /**
+   * Tags of `tags` that must not move (immutable tags): when one already
+   * points at another digest, the store throws {@link ImmutableTagError}
+   * and writes nothing. Checked inside the transaction, under the tag's
+   * row lock, so of concurrent pushes creating one such tag with different
+   * digests exactly one succeeds. Pointing it at the digest it already has
+   * is fine (idempotent).
+   */
+  immutableTags?: string[];
   events?: OutboxEvent[];
+}
+
+/** Which tags {@link MetadataStore.deleteManifest} must not remove. */
+export interface DeleteManifestGuard {
+  /** True for a tag that must stay (an immutable tag). */
+  protectedTag(tag: string): boolean;
 }
 
 /** Result of {@link MetadataStore.putManifest}. */
@@ -245,10 +261,24 @@ export interface MetadataStore {
   /**
    * Deletes a manifest from a repository with every tag pointing at it.
    * Returns the deleted record, or undefined when the repository did not hold it.
+   *
+   * @param guard.protectedTag when it returns true for a tag pointing at
+   *   the manifest, nothing is deleted and {@link ImmutableTagError} is
+   *   thrown. Checked in the transaction with the manifest row locked, so
+   *   a tag a concurrent push points at it is seen.
    */
-  deleteManifest(repo: string, digest: string, events?: OutboxEvent[]): Promise<ManifestRecord | undefined>;
+  deleteManifest(
+    repo: string,
+    digest: string,
+    events?: OutboxEvent[],
+    guard?: DeleteManifestGuard,
+  ): Promise<ManifestRecord | undefined>;
 
-  /** Deletes one tag. Returns the digest it pointed at, or undefined. */
+  /**
+   * Deletes one tag. Returns the digest it pointed at, or undefined.
+   * (Immutability depends on the tag's name only, so the registry refuses
+   * deleting an immutable tag before asking; no guard is needed here.)
+   */
   deleteTag(repo: string, tag: string, events?: OutboxEvent[]): Promise<string | undefined>;
 
   /** Tags in byte order. */

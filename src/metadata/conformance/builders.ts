@@ -90,6 +90,8 @@ export function indexManifest(repo: string, label: string, options: Omit<Manifes
 /** What a push carries besides the record. */
 export interface PushOptions {
   tags?: string[];
+  /** Tags of `tags` that must not move. */
+  immutableTags?: string[];
   blobs?: string[];
   manifests?: string[];
   events?: OutboxEvent[];
@@ -103,6 +105,7 @@ export function push(manifest: ManifestRecord, options: PushOptions = {}): PutMa
     tags: options.tags ?? [],
   };
   if (options.events !== undefined) input.events = options.events;
+  if (options.immutableTags !== undefined) input.immutableTags = options.immutableTags;
   return input;
 }
 

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import type { MetadataStore } from '../store.js';
 import { blobTests } from './suite-blobs.js';
 import { gcTests } from './suite-gc.js';
+import { immutableTagTests } from './suite-immutable-tags.js';
 import { leaseTests } from './suite-leases.js';
 import { listingTests } from './suite-listings.js';
 import { manifestTests } from './suite-manifests.js';
@@ -59,5 +60,6 @@ export function metadataStoreSuite(name: string, factory: () => Promise<StoreHar
     transactionTests(fresh);
     leaseTests(fresh);
     gcTests(fresh);
+    immutableTagTests(fresh);
   });
 }
