@@ -45,6 +45,7 @@ import type { DeliveryWorker, Sleep } from './events/delivery-worker.js';
 import { compileRetentionRules } from './registry/gc/retention-rules.js';
 import { checkQuotaRules, createQuotaGuard } from './registry/gc/quota-guard.js';
 import { createGcWorker } from './registry/gc/gc-worker.js';
+import { compileImmutableTagRules } from './registry/immutable-tags.js';
 import { createGcMetrics } from './registry/gc/gc-metrics.js';
 
 export interface ServerOverrides {
@@ -235,6 +236,7 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
     deps: registry.deps,
     gc: config.gc,
     rules: retentionRules,
+    immutableTags: compileImmutableTagRules(config.registry.immutableTags),
     holder: instanceId,
     metrics: createGcMetrics(metrics),
   });

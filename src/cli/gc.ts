@@ -15,6 +15,7 @@ import {
 import { createLeaseKeeper, GC_LEASE } from '../registry/gc/gc-lease.js';
 import { applyRetention, type RetentionReport } from '../registry/gc/retention.js';
 import { compileRetentionRules } from '../registry/gc/retention-rules.js';
+import { compileImmutableTagRules } from '../registry/immutable-tags.js';
 import { withConfigOptions, type CommonOptions } from './common.js';
 import { failWith, formatBytes, openMaintenance } from './gc-context.js';
 
@@ -162,6 +163,7 @@ Examples:
         const report = await applyRetention(ctx.deps, rules, {
           dryRun: options.dryRun ?? false,
           graceMs: ctx.config.gc.gracePeriodSeconds * 1000,
+          immutableTags: compileImmutableTagRules(ctx.config.registry.immutableTags),
         });
         process.stdout.write(
           options.json === true ? `${JSON.stringify(report, null, 2)}\n` : describeRetentionReport(report),

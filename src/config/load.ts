@@ -16,6 +16,7 @@ import {
   type Config,
 } from './schema.js';
 import { authProblems, listenProblem } from '../auth/config-check.js';
+import { compileImmutableTagRules, ImmutableTagRuleError } from '../registry/immutable-tags.js';
 
 /** A configuration problem; `message` names the file and field and says what to do. */
 export class ConfigError extends Error {
@@ -168,6 +169,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const { host, port } = parseListen(config.listen, `${where}listen`);
   const authErrors = config.auth === undefined ? [] : authProblems(config.auth);
   if (authErrors.length > 0) throw new ConfigError(`${where}invalid configuration:\n  ${authErrors.join('\n  ')}`);
+  try {
+    compileImmutableTagRules(config.registry.immutableTags);
+  } catch (err) {
+    if (!(err instanceof ImmutableTagRuleError)) throw err;
+    throw new ConfigError(`${where}invalid configuration:\n  ${err.message}`);
+  }
   const unsafe = listenProblem(host, port, config.auth);
   if (unsafe !== undefined) throw new ConfigError(`${where}${unsafe}`);
   return config;

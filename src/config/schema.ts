@@ -68,6 +68,21 @@ export const PostgresMetadataSchema = Type.Object(
 
 export const MetadataSchema = Type.Union([SqliteMetadataSchema, PostgresMetadataSchema]);
 
+export const ImmutableTagRuleSchema = Type.Object(
+  {
+    repositories: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
+      description: "Repository glob(s): '*' within one path segment, '**' across segments.",
+    }),
+    tags: Type.Array(Type.String({ minLength: 1 }), {
+      description: "Tag globs ('*': any run of tag characters, case-sensitive) that are immutable once pushed.",
+    }),
+    except: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), { description: 'Tag globs exempt from `tags` (they stay movable).' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const RegistrySchema = Type.Object(
   {
     deleteEnabled: Type.Boolean({ default: true, description: 'Allow DELETE of manifests, tags and blobs.' }),
@@ -93,6 +108,11 @@ export const RegistrySchema = Type.Object(
       default: false,
       description:
         'Deleting a manifest by digest also deletes its referrers (signatures, SBOMs, …), recursively. Off: they stay until GC (gc.deleteOrphanReferrers) or retention (dropOrphanSignatures) removes them.',
+    }),
+    immutableTags: Type.Array(ImmutableTagRuleSchema, {
+      default: [],
+      description:
+        'Ordered; the first rule whose repositories glob matches decides. Its matching tags, once pushed, cannot be moved to another digest or deleted (403 DENIED), nor removed by deleting their manifest or by retention; pushing the same digest again is fine. Applies in every auth mode.',
     }),
   },
   { additionalProperties: false, default: {} },
@@ -227,5 +247,6 @@ export type Config = Static<typeof ConfigSchema>;
 export type StorageConfig = Static<typeof StorageSchema>;
 export type MetadataConfig = Static<typeof MetadataSchema>;
 export type RegistryConfig = Static<typeof RegistrySchema>;
+export type ImmutableTagRule = Static<typeof ImmutableTagRuleSchema>;
 export type WebhooksConfig = Static<typeof WebhooksSchema>;
 export type WebhookEndpointConfig = Static<typeof WebhookEndpointSchema>;

@@ -40,6 +40,7 @@ export const ERROR_TABLE = {
   BLOB_TOO_LARGE: { code: 'SIZE_INVALID', status: 413, message: 'blob exceeds the size limit' },
   TOO_MANY_TAGS: { code: 'MANIFEST_INVALID', status: 414, message: 'too many tags in one request' },
   QUOTA_EXCEEDED: { code: 'DENIED', status: 403, message: 'repository storage quota exceeded' },
+  TAG_IMMUTABLE: { code: 'DENIED', status: 403, message: 'tag is immutable' },
   UNKNOWN_ENDPOINT: { code: 'UNSUPPORTED', status: 404, message: 'no such endpoint' },
   METHOD_NOT_ALLOWED: { code: 'UNSUPPORTED', status: 405, message: 'method not allowed on this endpoint' },
   UNSUPPORTED_MEDIA_TYPE: { code: 'UNSUPPORTED', status: 415, message: 'unsupported content type' },

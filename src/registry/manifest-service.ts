@@ -16,6 +16,8 @@ import type { ManifestRecord } from '../metadata/store.js';
 import type { RegistryDeps } from './deps.js';
 import { createByteCache } from './byte-cache.js';
 import { deleteReferrersOf } from './gc/referrers.js';
+import { ImmutableTagError } from '../metadata/immutable-tag-error.js';
+import { compileImmutableTagRules, immutableTagDenied } from './immutable-tags.js';
 
 export interface PushManifestInput {
   repo: string;
@@ -48,7 +50,11 @@ export interface ManifestService {
   stat(repo: string, reference: string): Promise<ManifestRecord>;
   /** Record and bytes (GET). */
   fetch(repo: string, reference: string): Promise<FetchedManifest>;
-  /** Deletes by digest (with its tags) or a tag alone. */
+  /**
+   * Deletes by digest (with its tags) or a tag alone.
+   *
+   * @throws DENIED (`TAG_IMMUTABLE`) for an immutable tag, or a digest an immutable tag points at.
+   */
   delete(repo: string, reference: string): Promise<void>;
 }
 
@@ -57,6 +63,17 @@ const CACHE_BYTES = 64 * 1024 * 1024;
 export function createManifestService(deps: RegistryDeps): ManifestService {
   const { metadata, storage, config } = deps;
   const cache = createByteCache(CACHE_BYTES);
+  const immutable = compileImmutableTagRules(config.immutableTags);
+
+  /** Runs a store write, turning its immutable-tag refusal into 403 DENIED. */
+  async function guarded<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (err) {
+      if (err instanceof ImmutableTagError) throw immutableTagDenied(immutable, err);
+      throw err;
+    }
+  }
 
   async function unknown(repo: string, reference: string): Promise<never> {
     if (!(await metadata.repositoryExists(repo))) throw new RegistryError('NAME_UNKNOWN', { name: repo });
@@ -168,12 +185,17 @@ export function createManifestService(deps: RegistryDeps): ManifestService {
         tags.length === 0
           ? deps.events.eventsFor({ action: 'push', repo, target })
           : tags.flatMap((tag) => deps.events.eventsFor({ action: 'push', repo, target: { ...target, tag } }));
-      await metadata.putManifest({
-        manifest: record,
-        references: { blobs: refs.blobs, manifests: refs.manifests },
-        tags,
-        events,
-      });
+      // Immutable tags are checked in the store's transaction, under the
+      // tag's lock: of racing pushes to a new immutable tag one wins.
+      await guarded(() =>
+        metadata.putManifest({
+          manifest: record,
+          references: { blobs: refs.blobs, manifests: refs.manifests },
+          tags,
+          immutableTags: immutable.immutableOf(repo, tags),
+          events,
+        }),
+      );
       // GC may have reclaimed bytes it saw unreferenced just before this push
       // linked them (gc/blob-reclaimer.ts): store them again before answering.
       if ((await storage.stat(path)) === undefined) await storage.putContent(path, body);
@@ -201,6 +223,10 @@ export function createManifestService(deps: RegistryDeps): ManifestService {
       if (ref.kind === 'tag') {
         const digest = await metadata.resolveTag(repo, ref.tag);
         if (digest === undefined) return unknown(repo, reference);
+        // Immutability is decided by the tag's name alone: no race to guard.
+        if (immutable.ruleFor(repo, ref.tag) !== undefined) {
+          throw immutableTagDenied(immutable, new ImmutableTagError(repo, ref.tag, digest, 'delete'));
+        }
         const events = deps.events.eventsFor({ action: 'delete', repo, target: { digest, tag: ref.tag } });
         if ((await metadata.deleteTag(repo, ref.tag, events)) === undefined) await unknown(repo, reference);
         return;
@@ -217,8 +243,10 @@ export function createManifestService(deps: RegistryDeps): ManifestService {
           artifactType: record.artifactType,
         },
       });
-      if ((await metadata.deleteManifest(repo, record.digest, events)) === undefined) return unknown(repo, reference);
-      if (config.deleteReferrersWithSubject) await deleteReferrersOf(deps, repo, record.digest);
+      const guard = immutable.empty ? undefined : { protectedTag: immutable.forRepository(repo) };
+      const deleted = await guarded(() => metadata.deleteManifest(repo, record.digest, events, guard));
+      if (deleted === undefined) return unknown(repo, reference);
+      if (config.deleteReferrersWithSubject) await deleteReferrersOf(deps, repo, record.digest, guard);
     },
   };
 }

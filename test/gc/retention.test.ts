@@ -10,6 +10,7 @@ import type { RegistryClient } from '../helpers/client.js';
 import { artifact, blob, image, type Pushable } from '../helpers/builders.js';
 import { applyRetention, type RetentionReport } from '../../src/registry/gc/retention.js';
 import { compileRetentionRules, type RetentionRule } from '../../src/registry/gc/retention-rules.js';
+import { compileImmutableTagRules } from '../../src/registry/immutable-tags.js';
 import { DAY, HOUR, assertGone, assertPullable, gcServer, runGc, testClock, type TestClock } from './helpers.js';
 
 const HELM_CONFIG = 'application/vnd.cncf.helm.config.v1+json';
@@ -30,6 +31,7 @@ describe('retention', () => {
     return applyRetention(server.registry.deps, compileRetentionRules(rules, server.registry.deps.types), {
       graceMs: HOUR,
       dryRun,
+      immutableTags: compileImmutableTagRules(server.config.registry.immutableTags),
     });
   }
 

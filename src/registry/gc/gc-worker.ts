@@ -11,11 +11,14 @@ import { createLeaseKeeper, GC_LEASE } from './gc-lease.js';
 import type { GcMetrics } from './gc-metrics.js';
 import { applyRetention } from './retention.js';
 import type { CompiledRetentionRule } from './retention-rules.js';
+import type { ImmutableTagPolicy } from '../immutable-tags.js';
 
 export interface GcWorkerOptions {
   deps: GcDeps;
   gc: GcConfig;
   rules: readonly CompiledRetentionRule[];
+  /** Immutable tags, which retention never deletes. */
+  immutableTags: ImmutableTagPolicy;
   /** This instance's lease holder id. */
   holder: string;
   metrics?: GcMetrics;
@@ -28,7 +31,7 @@ const MIN_LEASE_MS = 10 * 60 * 1000;
  * A worker that does nothing when `gc.intervalSeconds` is 0.
  *
  * @example
- * const worker = createGcWorker({ deps: registry.deps, gc: config.gc, rules, holder: instanceId });
+ * const worker = createGcWorker({ deps: registry.deps, gc: config.gc, rules, immutableTags, holder: instanceId });
  * worker.start(); … await worker.stop();
  */
 export function createGcWorker(options: GcWorkerOptions): Worker {
@@ -46,7 +49,7 @@ export function createGcWorker(options: GcWorkerOptions): Worker {
       try {
         const retention =
           gc.applyRetention && rules.length > 0
-            ? await applyRetention(deps, rules, { graceMs: gc.gracePeriodSeconds * 1000 })
+            ? await applyRetention(deps, rules, { graceMs: gc.gracePeriodSeconds * 1000, immutableTags: options.immutableTags })
             : undefined;
         const report = await collector.run({ checkpoint: () => lease.renewIfDue() });
         options.metrics?.run('success', report.freedBytes);

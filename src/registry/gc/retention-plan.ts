@@ -3,7 +3,9 @@
  * and the rules, so `--dry-run` and the real run decide the same.
  *
  * Per rule (see `retention-rules.ts` for which rule applies):
- * - Tags: `keepTags` pins tags (they neither go nor count). Of the others,
+ * - Tags: `keepTags` pins tags (they neither go nor count), and so does
+ *   immutability (`registry.immutableTags`): an immutable tag is never
+ *   deleted, not even as an orphan signature tag. Of the others,
  *   `keepLast` keeps the N most recently pushed, `keepLastSemver` the N
  *   highest semantic versions; a tag neither keeps is deleted, except that
  *   `keepLastSemver` alone leaves non-version tags (`latest`) alone.
@@ -45,6 +47,8 @@ export interface RetentionPlanOptions {
   now: number;
   /** Orphan referrers younger than this (ms) stay. */
   graceMs: number;
+  /** True for an immutable tag of this repository: it is never deleted nor counted. */
+  immutable?: (tag: string) => boolean;
 }
 
 /** `sha256-<hex>.sig` → the subject `sha256:<hex>`. */
@@ -76,7 +80,8 @@ export function planRetention(
   const unlinkAge = rules.find((r) => r.rule.unlinkUnreferencedBlobsOlderThanSeconds !== undefined)?.rule
     .unlinkUnreferencedBlobsOlderThanSeconds;
 
-  const deletedTags = new Set<string>(expiredTags(snapshot, ruleOf));
+  const immutable = options.immutable ?? ((): boolean => false);
+  const deletedTags = new Set<string>(expiredTags(snapshot, ruleOf, immutable));
   const candidates = new Map<string, RetentionReason>();
   const tagsOf = new Map<string, string[]>();
   for (const t of snapshot.tags) tagsOf.set(t.digest, [...(tagsOf.get(t.digest) ?? []), t.name]);
@@ -93,7 +98,7 @@ export function planRetention(
   if (dropOrphans) {
     for (const t of snapshot.tags) {
       const subject = signatureSubject(t.name);
-      if (subject !== undefined && !snapshot.manifests.has(subject)) deletedTags.add(t.name);
+      if (subject !== undefined && !snapshot.manifests.has(subject) && !immutable(t.name)) deletedTags.add(t.name);
     }
   }
   for (const node of snapshot.manifests.values()) {
@@ -122,7 +127,7 @@ export function planRetention(
         if (snapshot.manifests.get(referrer)?.tags.length === 0) grew = propose(referrer, 'orphan-signature') || grew;
       }
       for (const t of snapshot.tags) {
-        if (signatureSubject(t.name) !== digest || deletedTags.has(t.name)) continue;
+        if (signatureSubject(t.name) !== digest || deletedTags.has(t.name) || immutable(t.name)) continue;
         deletedTags.add(t.name);
         if (allTagsDeleted(t.digest)) grew = propose(t.digest, 'orphan-signature') || grew;
       }
@@ -144,16 +149,17 @@ export function planRetention(
   };
 }
 
-/** Tags `keepLast`/`keepLastSemver` let go, per rule. */
+/** Tags `keepLast`/`keepLastSemver` let go, per rule (never pinned or immutable ones). */
 function expiredTags(
   snapshot: RepositorySnapshot,
   ruleOf: (node: ManifestNode | undefined) => CompiledRetentionRule | undefined,
+  immutable: (tag: string) => boolean,
 ): string[] {
   const groups = new Map<CompiledRetentionRule, { name: string; updatedAt: number; version: SemVer | undefined }[]>();
   for (const t of snapshot.tags) {
     if (signatureSubject(t.name) !== undefined) continue;
     const rule = ruleOf(snapshot.manifests.get(t.digest));
-    if (rule === undefined || rule.pinned(t.name)) continue;
+    if (rule === undefined || rule.pinned(t.name) || immutable(t.name)) continue;
     if (rule.rule.keepLast === undefined && rule.rule.keepLastSemver === undefined) continue;
     groups.set(rule, [
       ...(groups.get(rule) ?? []),

@@ -2,18 +2,23 @@
  * Applying retention rules: per repository a plan (`retention-plan.ts`),
  * then deletes through the metadata store, each re-checked there (a tag
  * that moved, or a manifest tagged meanwhile, stays) and each with its
- * delete event. Bytes are freed by the next garbage collection.
+ * delete event. Bytes are freed by the next garbage collection. Immutable
+ * tags (`registry.immutableTags`) are never deleted, so neither are the
+ * manifests they point at.
  */
 import type { GcDeps } from './collector.js';
 import type { CompiledRetentionRule } from './retention-rules.js';
 import { planRetention, type RetentionReason } from './retention-plan.js';
 import { exclusiveBlobs, loadRepositorySnapshot } from './repository-snapshot.js';
 import { walkRepositories } from './walk.js';
+import type { ImmutableTagPolicy } from '../immutable-tags.js';
 
 export interface RetentionRunOptions {
   dryRun?: boolean;
   /** Orphan referrers younger than this (ms) stay; use the GC grace period. */
   graceMs: number;
+  /** Immutable tags (`registry.immutableTags`): retention never deletes them. */
+  immutableTags: ImmutableTagPolicy;
   /** Called after each repository with the number handled so far. */
   onProgress?: (repositories: number) => void;
 }
@@ -56,7 +61,8 @@ export async function applyRetention(
   for await (const repo of walkRepositories(metadata)) {
     if (!rules.some((r) => r.matchesRepository(repo))) continue;
     const snapshot = await loadRepositorySnapshot(metadata, repo);
-    const plan = planRetention(snapshot, rules, { now, graceMs: options.graceMs });
+    const immutable = options.immutableTags.forRepository(repo);
+    const plan = planRetention(snapshot, rules, { now, graceMs: options.graceMs, immutable });
     report.repositories++;
 
     for (const { tag, digest } of plan.tags) {
