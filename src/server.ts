@@ -16,9 +16,7 @@ import type { StorageDriver } from './storage/driver.js';
 import type { MetadataStore } from './metadata/store.js';
 import { createFilesystemDriver } from './storage/fs-driver.js';
 import { createMemoryDriver } from './storage/memory-driver.js';
-import { createS3Driver } from './storage/s3-driver.js';
 import { openSqliteStore } from './metadata/sqlite-store.js';
-import { openPostgresStore } from './metadata/postgres-store.js';
 import { createRegistry, type Registry } from './registry/registry.js';
 import type { Clock } from './registry/deps.js';
 import type { ManifestHooks } from './registry/manifest-hooks.js';
@@ -83,8 +81,12 @@ export function randomId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-/** Builds the storage driver a config names. */
-export function openStorage(config: Config): StorageDriver {
+/**
+ * Builds the storage driver a config names. The S3 driver (and the AWS SDK,
+ * ~25 MiB of resident memory and a slower start) is imported only when
+ * configured.
+ */
+export async function openStorage(config: Config): Promise<StorageDriver> {
   const s = config.storage;
   switch (s.driver) {
     case 'filesystem': {
@@ -95,6 +97,7 @@ export function openStorage(config: Config): StorageDriver {
     case 'memory':
       return createMemoryDriver();
     case 's3': {
+      const { createS3Driver } = await import('./storage/s3-driver.js');
       const options: Parameters<typeof createS3Driver>[0] = {
         bucket: s.bucket,
         region: s.region,
@@ -111,10 +114,13 @@ export function openStorage(config: Config): StorageDriver {
   }
 }
 
-/** Opens (and migrates) the metadata store a config names. */
+/** Opens (and migrates) the metadata store a config names; `pg` is imported only when configured. */
 export async function openMetadata(config: Config): Promise<MetadataStore> {
   const m = config.metadata;
-  if (m.driver === 'postgres') return openPostgresStore({ url: m.url, poolSize: m.poolSize });
+  if (m.driver === 'postgres') {
+    const { openPostgresStore } = await import('./metadata/postgres-store.js');
+    return openPostgresStore({ url: m.url, poolSize: m.poolSize });
+  }
   const path = resolve(m.path ?? join(config.dataDir, 'berth.db'));
   mkdirSync(resolve(path, '..'), { recursive: true });
   return openSqliteStore(path, { synchronous: m.synchronous });
@@ -163,7 +169,7 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
   const auth = await authFromConfig(config.auth, { dataDir: config.dataDir, clock: overrides.clock ?? Date.now, ids: randomId, logger });
   // Before opening stores too: an unreadable or mismatched TLS pair stops start-up naming the file.
   const hardening = await setupHardening(config, logger, overrides.clock ?? Date.now);
-  const storage = overrides.storage ?? openStorage(config);
+  const storage = overrides.storage ?? (await openStorage(config));
   const metadata = await openMetadata(config);
   const clock = overrides.clock ?? Date.now;
   const metrics = createMetricsRegistry();

@@ -37,7 +37,7 @@ export async function openMaintenance(options: CommonOptions): Promise<Maintenan
   const config = configFor(options);
   const logger = maintenanceLogger(options, config);
   const { types } = await loadArtifactTypes(config);
-  const storage = openStorage(config);
+  const storage = await openStorage(config);
   const metadata = await openMetadata(config);
   const webhooks = createWebhooks({ config: config.webhooks, metadata, logger, clock: Date.now });
   const events = webhooks.recorder ?? createNoEventRecorder();

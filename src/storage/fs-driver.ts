@@ -29,8 +29,14 @@ export interface FilesystemDriverOptions {
 }
 
 const TMP_DIR = '_tmp';
-/** Writers collect at least this much before a write syscall; reads use it as highWaterMark. */
+/** Writers collect at least this much before a write syscall. */
 const IO_CHUNK = 1024 * 1024;
+/** A writer's queued bytes past which `write()` waits for the disk (backpressure). */
+const MAX_QUEUED = 8 * IO_CHUNK;
+/** Bytes written between two background `fdatasync`s of a durable writer. */
+const SYNC_EVERY = 32 * IO_CHUNK;
+/** Reads use this as highWaterMark: big chunks mean fewer syscalls and socket writes per blob. */
+const READ_CHUNK = 2 * IO_CHUNK;
 /** Temp files older than this are leftovers of a crashed process. */
 const STALE_TMP_MS = 60 * 60 * 1000;
 
@@ -110,7 +116,7 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
         return Readable.from([]);
       }
       // `end` is inclusive; the stream owns the handle and closes it on end, error or destroy.
-      const stream = handle.createReadStream({ start, end: end - 1, highWaterMark: IO_CHUNK });
+      const stream = handle.createReadStream({ start, end: end - 1, highWaterMark: READ_CHUNK });
       if (readOptions.signal !== undefined) addAbortSignal(readOptions.signal, stream);
       return stream;
     },
@@ -210,27 +216,85 @@ interface FinishHooks {
   cancel(): Promise<void>;
 }
 
-/** A buffering writer over an open handle; see {@link StorageWriter}. */
+/**
+ * A write-behind writer over an open handle; see {@link StorageWriter}.
+ *
+ * Chunks are queued without copying and written with one `writev` per
+ * {@link IO_CHUNK} or more, in the background: `write()` resolves at once
+ * unless {@link MAX_QUEUED} bytes are waiting, so the next chunk is read from
+ * the socket (and hashed) while the previous ones reach the page cache. One
+ * write is in flight at a time, so bytes land in order (also with `O_APPEND`).
+ * When durable, every {@link SYNC_EVERY} bytes an `fdatasync` is started in
+ * the background, so the disk writes while the upload continues and the
+ * commit's `fsync` has only the tail left to flush. The writer holds on to
+ * the chunks it is given until they are written: callers must not reuse them.
+ */
 function createFileWriter(handle: FileHandle, initial: number, durable: boolean, hooks: FinishHooks): StorageWriter {
-  const staging = Buffer.allocUnsafe(IO_CHUNK);
-  let filled = 0;
+  let queue: Uint8Array[] = [];
+  let queued = 0;
   let size = initial;
+  let inFlight: Promise<void> | undefined;
+  let syncing: Promise<void> | undefined;
+  let unsynced = 0;
+  let failure: Error | undefined;
   let state: 'open' | 'busy' | 'committed' | 'cancelled' | 'failed' = 'open';
   let closed = false;
 
-  const writeAll = async (data: Uint8Array): Promise<void> => {
-    for (let at = 0; at < data.length;) {
-      const { bytesWritten } = await handle.write(data, at, data.length - at, null);
-      at += bytesWritten;
+  const writeAll = async (buffers: Uint8Array[]): Promise<void> => {
+    let rest = buffers;
+    while (rest.length > 0) {
+      const { bytesWritten } = await handle.writev(rest);
+      rest = remainder(rest, bytesWritten);
     }
   };
+  /** Starts writing the queue in the background; the caller made sure nothing is in flight. */
+  const startWrite = (): void => {
+    const buffers = queue;
+    const bytes = queued;
+    queue = [];
+    queued = 0;
+    inFlight = writeAll(buffers).then(
+      () => {
+        inFlight = undefined;
+        unsynced += bytes;
+        if (durable && syncing === undefined && unsynced >= SYNC_EVERY) {
+          unsynced = 0;
+          syncing = handle.datasync().then(
+            () => {
+              syncing = undefined;
+            },
+            (err: unknown) => {
+              syncing = undefined;
+              failure ??= asError(err);
+            },
+          );
+        }
+      },
+      (err: unknown) => {
+        inFlight = undefined;
+        failure ??= asError(err);
+      },
+    );
+  };
+  /** Waits for the write in flight, rethrowing a background failure. */
+  const settle = async (): Promise<void> => {
+    if (inFlight !== undefined) await inFlight;
+    if (failure !== undefined) throw failure;
+  };
   const flush = async (): Promise<void> => {
-    await writeAll(staging.subarray(0, filled));
-    filled = 0;
+    await settle();
+    if (queued > 0) {
+      startWrite();
+      await settle();
+    }
+    if (syncing !== undefined) await syncing;
+    if (failure !== undefined) throw failure;
   };
   const closeHandle = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    await inFlight;
+    await syncing;
     await handle.close();
   };
   /**
@@ -257,19 +321,17 @@ function createFileWriter(handle: FileHandle, initial: number, durable: boolean,
       exclusive(
         'write',
         async () => {
-          let at = 0;
-          while (at < chunk.length) {
-            if (filled === 0 && chunk.length - at >= IO_CHUNK) {
-              await writeAll(chunk.subarray(at));
-              break;
-            }
-            const n = Math.min(IO_CHUNK - filled, chunk.length - at);
-            staging.set(chunk.subarray(at, at + n), filled);
-            filled += n;
-            at += n;
-            if (filled === IO_CHUNK) await flush();
-          }
+          if (failure !== undefined) throw failure;
+          if (chunk.length === 0) return;
+          queue.push(chunk);
+          queued += chunk.length;
           size += chunk.length;
+          if (queued < IO_CHUNK) return;
+          if (inFlight !== undefined) {
+            if (queued < MAX_QUEUED) return;
+            await settle(); // backpressure: the disk is behind
+          }
+          startWrite();
         },
         'open',
       ),
@@ -287,11 +349,30 @@ function createFileWriter(handle: FileHandle, initial: number, durable: boolean,
     async cancel(): Promise<void> {
       if (state === 'committed' || state === 'cancelled') return;
       state = 'cancelled';
-      filled = 0;
+      queue = [];
+      queued = 0;
       await closeHandle().catch(ignore);
       await hooks.cancel();
     },
   };
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** `buffers` without their first `written` bytes (after a short `writev`). */
+function remainder(buffers: Uint8Array[], written: number): Uint8Array[] {
+  let skip = written;
+  let i = 0;
+  while (i < buffers.length && skip >= (buffers[i]?.length ?? 0)) {
+    skip -= buffers[i]?.length ?? 0;
+    i++;
+  }
+  const rest = buffers.slice(i);
+  const first = rest[0];
+  if (first !== undefined && skip > 0) rest[0] = first.subarray(skip);
+  return rest;
 }
 
 /** Every regular file below `dir`, depth first; a missing dir (or a file) yields nothing. */
