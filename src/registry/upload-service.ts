@@ -9,7 +9,9 @@
  * an acknowledged chunk is durable and a crashed one is invisible. On
  * completion the digest is verified (from the in-memory hasher when this
  * process saw every byte, else by re-reading the data) and only then is the
- * file moved to its content address and linked into the repository.
+ * file moved to its content address and linked into the repository. A blob
+ * sent whole in the closing request skips the session file: it is hashed
+ * into a temporary file committed straight to its content address.
  */
 import type { Hash } from 'node:crypto';
 import { isRegistryError, RegistryError } from '../oci/errors.js';
@@ -241,6 +243,52 @@ export function createUploadService(deps: RegistryDeps): UploadService {
     return { digest: digest.value, size: blob.size };
   }
 
+  /**
+   * A session's whole blob in its closing request (a monolithic push): the
+   * bytes stream through one hasher into a temporary file that is committed
+   * straight to the blob's content address, skipping the session's data
+   * file, its offset update and the move. The temporary file and its rename
+   * are private to this request, so no compare-and-set is needed.
+   */
+  async function storeWhole(repo: string, session: UploadSession, digestText: string, chunk: ChunkInput): Promise<BlobInfo> {
+    const digest = parseDigest(digestText);
+    checkRange(session, chunk);
+    const writer = await storage.writer(blobPath(digest), { append: false });
+    let bytes: number;
+    let unusable = false;
+    try {
+      checkLimit(session, chunk);
+      const options: Parameters<typeof copyVerified>[2] = { algorithms: [digest.algorithm] };
+      const max = maxBytesFor(0);
+      if (max !== undefined) options.maxBytes = max;
+      if (chunk.signal !== undefined) options.signal = chunk.signal;
+      const copied = await copyVerified(chunk.body, writer, options);
+      bytes = copied.bytes;
+      const expected = chunk.range !== undefined ? chunk.range.end - chunk.range.start + 1 : chunk.length;
+      if (expected !== undefined && bytes !== expected) {
+        throw new RegistryError('SIZE_INVALID', `expected ${expected} bytes, received ${bytes}`);
+      }
+      const actual = copied.digests[digest.algorithm] ?? '';
+      unusable = actual !== digest.value;
+      if (unusable) throw new RegistryError('DIGEST_INVALID', { expected: digest.value, actual });
+      unusable = true; // past a quota refusal too, the session can never complete (issue 5, quotas)
+      await deps.quota?.check(repo, { digest: digest.value, size: bytes });
+      unusable = false;
+      if ((await storage.stat(blobPath(digest))) === undefined) await writer.commit();
+      else await writer.cancel(); // same bytes already stored once
+    } catch (err) {
+      await writer.cancel();
+      // As in writeChunk and finish: a blob past the size limit, with the wrong digest or over quota can never complete.
+      if (unusable || isRegistryError(err, 'BLOB_TOO_LARGE')) await discard(session.id);
+      throw err;
+    }
+    const blob = { digest: digest.value, size: bytes, createdAt: deps.clock() };
+    const events = deps.events.eventsFor({ action: 'push', repo, target: { digest: digest.value, size: bytes } });
+    await metadata.linkBlob(repo, blob, events);
+    await discard(session.id);
+    return { digest: digest.value, size: bytes };
+  }
+
   const service: UploadService = {
     async start(repo, algorithm = 'sha256') {
       if (!isDigestAlgorithm(algorithm)) {
@@ -271,6 +319,7 @@ export function createUploadService(deps: RegistryDeps): UploadService {
       const digest = parseDigest(digestText);
       return lock(id, async () => {
         let session = await load(repo, id);
+        if (chunk !== undefined && session.offset === 0) return storeWhole(repo, session, digest.value, chunk);
         if (chunk !== undefined) session = await writeChunk(session, chunk);
         return finish(repo, session, digest.value);
       });
