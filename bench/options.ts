@@ -38,7 +38,8 @@ Options:
   --json <file>          also write all results (every round) as JSON
   --pid <pid>            with --url: the server's pid, enables the rss workload
   --berth-cmd "<cmd>"    with --compare: start berth with this shell command instead of
-                         \`node --import tsx src/cli/main.ts serve --listen ... --data-dir ...\`;
+                         \`node dist/cli/main.js serve --listen ... --data-dir ...\` (built
+                         first with tsc -p tsconfig.build.json; tsx on src/ if that fails);
                          {port}, {listen} and {dataDir} are substituted (and set in env as
                          BENCH_PORT, BENCH_LISTEN, BENCH_DATA_DIR); it must answer
                          GET /v2/ with 200 within 30 s
