@@ -28,12 +28,15 @@ export const PASSWORD = USERS.alice;
 /** Every child process is killed after this long. */
 const CHILD_TIMEOUT_MS = 120_000;
 
+/** Debian packages of tools whose package has another name. */
+const PACKAGES: Record<string, string> = { ctr: 'containerd' };
+
 /**
  * `describe(title, suite)` when every tool is installed; otherwise skipped
  * with the reason, or, under CI=true, one failing test (CI installs them).
  */
 export function describeWithTools(title: string, tools: string[], suite: () => void): void {
-  const missing = tools.map((t) => missingTool(t)).filter((m) => m !== undefined);
+  const missing = tools.map((t) => missingTool(t, PACKAGES[t])).filter((m) => m !== undefined);
   if (missing.length > 0 && process.env.CI === 'true') {
     describe(title, () => {
       it(`has ${tools.join(', ')} installed (CI must install them: .ci/run)`, () => {

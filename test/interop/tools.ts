@@ -9,10 +9,10 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Why a tool cannot be used, or undefined when it can. */
-export function missingTool(name: string): string | undefined {
+/** Why a tool cannot be used, or undefined when it can; `pkg` is the Debian package that ships it. */
+export function missingTool(name: string, pkg = name): string | undefined {
   const probe = spawnSync(name, ['--version'], { encoding: 'utf8' });
-  if (probe.error !== undefined) return `${name} is not installed (${probe.error.message}); apt-get install -y ${name}`;
+  if (probe.error !== undefined) return `${name} is not installed (${probe.error.message}); apt-get install -y ${pkg}`;
   if (probe.status !== 0) return `${name} --version exited ${probe.status}: ${probe.stderr}`;
   return undefined;
 }
