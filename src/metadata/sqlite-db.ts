@@ -10,16 +10,32 @@
  * Prepared statements are cached per connection by SQL text. better-sqlite3
  * is synchronous, so each call completes before its promise resolves; the
  * mutex only matters because a transaction's callback awaits in between.
+ *
+ * Durability (`synchronous: 'FULL'`, the default): SQLite's own FULL mode
+ * fsyncs the WAL inside COMMIT, which better-sqlite3 runs on the event loop,
+ * so every commit stalled all requests for a disk flush. Instead the
+ * connection runs with `synchronous = NORMAL` (WAL frames are written at
+ * COMMIT, checkpoints still fsync) and a write's promise resolves only after
+ * berth has `fdatasync`ed the WAL file in the thread pool. Commits that land
+ * while a sync is running share the next one (group commit). So a write is
+ * still durable across power loss once its promise resolves; the difference
+ * is that the read connection may see a commit during those few
+ * milliseconds before it is durable (a crash of berth alone loses nothing:
+ * the frames are in the OS page cache).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { open } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 import type { SqlDb, SqlExecutor, SqlValue } from './sql-db.js';
 
 /** Options of {@link openSqliteDb}. */
 export interface SqliteDbOptions {
   /**
-   * `FULL` (default) syncs the WAL on every commit: a commit survives power
-   * loss. `NORMAL` may lose the last commits on power loss (never corrupts).
+   * `FULL` (default): every write resolves only after the WAL is synced, so
+   * an acknowledged commit survives power loss (the sync runs in the thread
+   * pool and is shared by concurrent commits). `NORMAL`: writes resolve at
+   * COMMIT; still durable across a crash of berth (kill -9), may lose the
+   * last commits on power loss, never corrupts.
    */
   synchronous?: 'FULL' | 'NORMAL';
   /** How long to wait for another process's lock, in ms. Default 5000. */
@@ -98,7 +114,8 @@ export function openSqliteDb(path: string, options: SqliteDbOptions = {}): SqlDb
   let readDb: Database.Database | undefined;
   try {
     writeDb.pragma('journal_mode = WAL');
-    writeDb.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+    // FULL is provided by syncing the WAL off the event loop (see the module comment).
+    writeDb.pragma('synchronous = NORMAL');
     writeDb.pragma('foreign_keys = ON');
     readDb = new Database(path, { timeout: busyTimeout });
     readDb.pragma('query_only = ON');
@@ -107,10 +124,55 @@ export function openSqliteDb(path: string, options: SqliteDbOptions = {}): SqlDb
     writeDb.close();
     throw error;
   }
-  return createSqliteDb(new Connection(writeDb), new Connection(readDb));
+  const durable = options.synchronous !== 'NORMAL' ? createWalSync(`${path}-wal`) : () => Promise.resolve();
+  return createSqliteDb(new Connection(writeDb), new Connection(readDb), durable);
 }
 
-function createSqliteDb(writer: Connection, reader: Connection): SqlDb {
+/**
+ * Returns a function that resolves once everything committed before the call
+ * is on disk: it `fdatasync`s `walPath` in the thread pool, one sync at a
+ * time, each covering every commit made before it started. A missing WAL
+ * (checkpointed into the database file and removed at close) has nothing left
+ * to sync. Rejects with the sync's error; the next call tries again.
+ */
+function createWalSync(walPath: string): () => Promise<void> {
+  let requested = 0;
+  let synced = 0;
+  let running: Promise<void> | undefined;
+
+  const syncOnce = async (): Promise<void> => {
+    const handle = await open(walPath, 'r').catch((err: unknown) => {
+      if ((err as { code?: unknown }).code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (handle === undefined) return;
+    try {
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+  };
+  const pump = (): Promise<void> => {
+    running ??= (async () => {
+      try {
+        while (synced < requested) {
+          const covers = requested;
+          await syncOnce();
+          synced = covers;
+        }
+      } finally {
+        running = undefined;
+      }
+    })();
+    return running;
+  };
+  return async () => {
+    const mine = ++requested;
+    while (synced < mine) await pump();
+  };
+}
+
+function createSqliteDb(writer: Connection, reader: Connection, durable: () => Promise<void>): SqlDb {
   const exclusive = createMutex();
   // Marks the async context of a transaction's callback, so that a call on
   // the db (instead of the tx) from inside it fails instead of deadlocking.
@@ -133,6 +195,13 @@ function createSqliteDb(writer: Connection, reader: Connection): SqlDb {
     return exclusive(() => Promise.resolve().then(fn));
   }
 
+  /** A write that resolves once it is durable. */
+  async function writeDurably<T>(what: string, fn: () => T): Promise<T> {
+    const result = await write(what, fn);
+    await durable();
+    return result;
+  }
+
   /** Reads on the read connection; a statement that writes goes to the writer. */
   function read<T>(sql: string, fn: (c: Connection) => T): Promise<T> {
     if (closed) return Promise.reject(new Error('sqlite: read after close'));
@@ -142,7 +211,7 @@ function createSqliteDb(writer: Connection, reader: Connection): SqlDb {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    if (!readonly) return write('run', () => fn(writer));
+    if (!readonly) return writeDurably('run', () => fn(writer));
     return Promise.resolve().then(() => fn(reader));
   }
 
@@ -158,7 +227,7 @@ function createSqliteDb(writer: Connection, reader: Connection): SqlDb {
     },
 
     run(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
-      return write('run', () => writer.run(sql, params));
+      return writeDurably('run', () => writer.run(sql, params));
     },
 
     transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
@@ -167,7 +236,7 @@ function createSqliteDb(writer: Connection, reader: Connection): SqlDb {
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
-      return exclusive(async () => {
+      const committed = exclusive(async () => {
         let active = true;
         const onTx = <R>(call: () => R): Promise<R> => {
           if (!active) return Promise.reject(new Error('sqlite: transaction executor used after the transaction ended'));
@@ -194,10 +263,15 @@ function createSqliteDb(writer: Connection, reader: Connection): SqlDb {
           throw error;
         }
       });
+      // Outside the mutex: the next transaction runs while this one's WAL frames reach the disk.
+      return committed.then(async (result) => {
+        await durable();
+        return result;
+      });
     },
 
     exec(script: string): Promise<void> {
-      return write('exec', () => {
+      return writeDurably('exec', () => {
         writer.db.exec(script);
       });
     },

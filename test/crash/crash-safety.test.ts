@@ -279,6 +279,11 @@ describe('crash safety: SIGKILL mid-push, restart, verify', () => {
         ledger.manifest(BURST_REPO, item.img, item.tag);
       }
     });
+    // A re-point of `stable` that was in flight may have committed before the
+    // kill without being answered: the tag then legitimately points at
+    // stable1. The next test checks `stable` for both outcomes, so the ledger
+    // does not claim stable0 for it.
+    if (unacked.some((u) => u.tag === 'stable')) ledger.tags.delete(`${BURST_REPO}:stable`);
     for (const s of stalled)
       assert.equal((await s.settled).status, undefined, 'a half-sent manifest was never acknowledged');
     t.diagnostic(`burst: ${burst.length - unacked.length} acknowledged, ${unacked.length} in flight at the kill`);
