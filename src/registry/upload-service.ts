@@ -247,8 +247,7 @@ export function createUploadService(deps: RegistryDeps): UploadService {
    * A session's whole blob in its closing request (a monolithic push): the
    * bytes stream through one hasher into a temporary file that is committed
    * straight to the blob's content address, skipping the session's data
-   * file, its offset update and the move. The temporary file and its rename
-   * are private to this request, so no compare-and-set is needed.
+   * file, the fsyncs of its directories and the move.
    */
   async function storeWhole(repo: string, session: UploadSession, digestText: string, chunk: ChunkInput): Promise<BlobInfo> {
     const digest = parseDigest(digestText);
@@ -274,6 +273,11 @@ export function createUploadService(deps: RegistryDeps): UploadService {
       unusable = true; // past a quota refusal too, the session can never complete (issue 5, quotas)
       await deps.quota?.check(repo, { digest: digest.value, size: bytes });
       unusable = false;
+      // Recorded before the bytes are placed or reused: GC keeps a blob that an
+      // open session of its size may be about to link (gc/blob-reclaimer.ts).
+      if (!(await metadata.updateUpload(session.id, 0, { offset: bytes, updatedAt: deps.clock() }))) {
+        throw rangeError(session, 'another request advanced this upload at the same time');
+      }
       if ((await storage.stat(blobPath(digest))) === undefined) await writer.commit();
       else await writer.cancel(); // same bytes already stored once
     } catch (err) {
