@@ -32,7 +32,7 @@ const TMP_DIR = '_tmp';
 /** Writers collect at least this much before a write syscall. */
 const IO_CHUNK = 1024 * 1024;
 /** A writer's queued bytes past which `write()` waits for the disk (backpressure). */
-const MAX_QUEUED = 8 * IO_CHUNK;
+const MAX_QUEUED = 4 * IO_CHUNK;
 /** Bytes written between two background `fdatasync`s of a durable writer. */
 const SYNC_EVERY = 32 * IO_CHUNK;
 /** Reads use this as highWaterMark: big chunks mean fewer syscalls and socket writes per blob. */
@@ -82,17 +82,29 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
     for (let at = dir; at !== dirname(first); at = dirname(at)) await syncDir(dirname(at));
   };
 
-  /** Renames into place and makes the new directory entry durable. */
+  /**
+   * Renames into place and makes the new directory entry durable. The rename
+   * is tried first: the target directory usually exists, and a missing one
+   * costs one failed rename (each call is a trip through the thread pool).
+   */
   const publish = async (from: string, to: string): Promise<void> => {
-    await ensureDir(dirname(to));
-    await rename(from, to);
+    await rename(from, to).catch(async (err: unknown) => {
+      if (!isCode(err, 'ENOENT')) throw err;
+      await ensureDir(dirname(to));
+      await rename(from, to);
+    });
     await syncDir(dirname(to));
   };
 
+  /** Opens a new temp file, creating `_tmp` only when it is missing. */
   const openTemp = async (): Promise<{ path: string; handle: FileHandle }> => {
-    await mkdir(tmpRoot, { recursive: true });
     const path = join(tmpRoot, randomUUID());
-    return { path, handle: await open(path, 'wx') };
+    const handle = await open(path, 'wx').catch(async (err: unknown) => {
+      if (!isCode(err, 'ENOENT')) throw err;
+      await mkdir(tmpRoot, { recursive: true });
+      return open(path, 'wx');
+    });
+    return { path, handle };
   };
 
   const sweeping = sweepStaleTemp(tmpRoot);
