@@ -6,13 +6,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { assertError, RegistryClient } from '../helpers/client.js';
 import { blob } from '../helpers/builders.js';
-import { fsOnly } from '../helpers/backend.js';
 
 const MAX_BLOB_BYTES = 64 * 1024;
 const CHUNK_MIN_LENGTH = 4096;
@@ -33,17 +32,21 @@ function sha512(data: Uint8Array): string {
   return `sha512:${createHash('sha512').update(data).digest('hex')}`;
 }
 
-/** Session ids present under `<dataDir>/storage/uploads`. */
-function uploadDirs(server: TestServer): string[] {
-  const root = join(server.dataDir, 'storage', 'uploads');
-  return existsSync(root) ? readdirSync(root) : [];
+/** Session ids holding bytes in storage (`uploads/<id>/…`), read through the server's storage driver. */
+async function uploadDirs(server: TestServer): Promise<string[]> {
+  const ids = new Set<string>();
+  for await (const path of server.registry.deps.storage.list('uploads')) ids.add(path.split('/')[1] ?? '');
+  return [...ids];
 }
 
-/** Files holding the bytes of `digest` under `<dataDir>/storage/blobs`. */
-function storedCopies(server: TestServer, digest: string): number {
+/** Stored copies of `digest`'s bytes under `blobs/`, read through the server's storage driver. */
+async function storedCopies(server: TestServer, digest: string): Promise<number> {
   const [algorithm = '', encoded = ''] = digest.split(':');
-  const dir = join(server.dataDir, 'storage', 'blobs', algorithm, encoded.slice(0, 2));
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f === encoded).length : 0;
+  let copies = 0;
+  for await (const path of server.registry.deps.storage.list(`blobs/${algorithm}`)) {
+    if (path.endsWith(`/${encoded}`)) copies++;
+  }
+  return copies;
 }
 
 /** A body sent with chunked transfer encoding (no Content-Length). */
@@ -155,11 +158,10 @@ describe('blob uploads', () => {
       await up.assertStored('uploads/mono', b);
     });
 
-    it('single POST ?digest= with a wrong digest is 400 DIGEST_INVALID and stores nothing', async (t) => {
-      if (fsOnly(t)) return;
+    it('single POST ?digest= with a wrong digest is 400 DIGEST_INVALID and stores nothing', async () => {
       const b = blob(500);
       const wrong = blob(500).digest;
-      const before = uploadDirs(server).length;
+      const before = (await uploadDirs(server)).length;
       const res = await client.request(withQuery('/v2/uploads/mono/blobs/uploads/', { digest: wrong }), {
         method: 'POST',
         body: b.bytes,
@@ -167,9 +169,9 @@ describe('blob uploads', () => {
       await assertError(res, 400, 'DIGEST_INVALID');
       await up.assertUnknown('uploads/mono', wrong);
       await up.assertUnknown('uploads/mono', b.digest);
-      assert.equal(storedCopies(server, wrong), 0);
-      assert.equal(storedCopies(server, b.digest), 0);
-      assert.equal(uploadDirs(server).length, before);
+      assert.equal(await storedCopies(server, wrong), 0);
+      assert.equal(await storedCopies(server, b.digest), 0);
+      assert.equal((await uploadDirs(server)).length, before);
     });
 
     it('single POST with an invalid ?digest= is 400 DIGEST_INVALID', async () => {
@@ -180,8 +182,7 @@ describe('blob uploads', () => {
       await assertError(res, 400, 'DIGEST_INVALID');
     });
 
-    it('POST then PUT with the whole body is 201 with Location; the session is gone', async (t) => {
-      if (fsOnly(t)) return;
+    it('POST then PUT with the whole body is 201 with Location; the session is gone', async () => {
       const b = blob(2048);
       const session = await up.start('uploads/mono');
       const res = await up.put(session.location, b.digest, b.bytes);
@@ -190,7 +191,7 @@ describe('blob uploads', () => {
       assert.equal(res.headers.get('docker-content-digest'), b.digest);
       await up.assertStored('uploads/mono', b);
       await assertError(await client.request(session.location), 404, 'BLOB_UPLOAD_UNKNOWN');
-      assert.ok(!uploadDirs(server).includes(session.uuid));
+      assert.ok(!(await uploadDirs(server)).includes(session.uuid));
     });
 
     it('a zero-byte blob via single POST ?digest= with an empty body', async () => {
@@ -214,19 +215,17 @@ describe('blob uploads', () => {
       assert.equal(head.headers.get('content-length'), '0');
     });
 
-    it('pushing a blob the repository already holds is 201 again (idempotent)', async (t) => {
-      if (fsOnly(t)) return;
+    it('pushing a blob the repository already holds is 201 again (idempotent)', async () => {
       const b = blob(256);
       for (let i = 0; i < 2; i++) {
         const res = await client.pushBlob('uploads/again', b);
         assert.equal(res.status, 201, await res.clone().text());
       }
       await up.assertStored('uploads/again', b);
-      assert.equal(storedCopies(server, b.digest), 1);
+      assert.equal(await storedCopies(server, b.digest), 1);
     });
 
-    it('the same blob pushed to two repositories is stored once', async (t) => {
-      if (fsOnly(t)) return;
+    it('the same blob pushed to two repositories is stored once', async () => {
       const b = blob(4000);
       for (const repo of ['uploads/dedup-a', 'uploads/dedup-b']) {
         const res = await client.pushBlob(repo, b);
@@ -237,14 +236,13 @@ describe('blob uploads', () => {
         body: b.bytes,
       });
       assert.equal(res.status, 201);
-      assert.equal(storedCopies(server, b.digest), 1);
+      assert.equal(await storedCopies(server, b.digest), 1);
       for (const repo of ['uploads/dedup-a', 'uploads/dedup-b', 'uploads/dedup-c']) await up.assertStored(repo, b);
     });
   });
 
   describe('chunked push', () => {
-    it('three PATCHes with Content-Range (202, Range, Location each), then PUT without a body: 201', async (t) => {
-      if (fsOnly(t)) return;
+    it('three PATCHes with Content-Range (202, Range, Location each), then PUT without a body: 201', async () => {
       const b = blob(3 * 1000);
       const session = await up.start('uploads/chunked');
       let location = session.location;
@@ -263,7 +261,7 @@ describe('blob uploads', () => {
       assert.equal(res.headers.get('location'), `/v2/uploads/chunked/blobs/${b.digest}`);
       assert.equal(res.headers.get('docker-content-digest'), b.digest);
       await up.assertStored('uploads/chunked', b);
-      assert.ok(!uploadDirs(server).includes(session.uuid));
+      assert.ok(!(await uploadDirs(server)).includes(session.uuid));
     });
 
     it('the closing PUT may carry the last chunk with Content-Range', async () => {
@@ -419,14 +417,13 @@ describe('blob uploads', () => {
       assert.equal(res.headers.get('docker-upload-uuid'), session.uuid);
     });
 
-    it('DELETE is 204, after which the session is 404 BLOB_UPLOAD_UNKNOWN and its bytes are gone', async (t) => {
-      if (fsOnly(t)) return;
+    it('DELETE is 204, after which the session is 404 BLOB_UPLOAD_UNKNOWN and its bytes are gone', async () => {
       const session = await up.start('uploads/cancel');
       await up.patch(session.location, Buffer.alloc(64), '0-63');
-      assert.ok(uploadDirs(server).includes(session.uuid));
+      assert.ok((await uploadDirs(server)).includes(session.uuid));
       const res = await client.request(session.location, { method: 'DELETE', headers: { 'content-length': '0' } });
       assert.equal(res.status, 204);
-      assert.ok(!uploadDirs(server).includes(session.uuid));
+      assert.ok(!(await uploadDirs(server)).includes(session.uuid));
       await assertError(await client.request(session.location), 404, 'BLOB_UPLOAD_UNKNOWN');
       await assertError(await up.patch(session.location, Buffer.alloc(1), '64-64'), 404, 'BLOB_UPLOAD_UNKNOWN');
       await assertError(await client.request(session.location, { method: 'DELETE' }), 404, 'BLOB_UPLOAD_UNKNOWN');
@@ -459,8 +456,7 @@ describe('blob uploads', () => {
   });
 
   describe('digests', () => {
-    it('a ?digest-algorithm=sha512 session completes with a sha512 digest', async (t) => {
-      if (fsOnly(t)) return;
+    it('a ?digest-algorithm=sha512 session completes with a sha512 digest', async () => {
       const bytes = blob(5000).bytes;
       const digest = sha512(bytes);
       const session = await up.start('uploads/sha512', '?digest-algorithm=sha512');
@@ -470,7 +466,7 @@ describe('blob uploads', () => {
       assert.equal(res.headers.get('docker-content-digest'), digest);
       assert.equal(res.headers.get('location'), `/v2/uploads/sha512/blobs/${digest}`);
       await up.assertStored('uploads/sha512', { digest, bytes });
-      assert.equal(storedCopies(server, digest), 1);
+      assert.equal(await storedCopies(server, digest), 1);
     });
 
     it('a single POST with a sha512 ?digest= is 201', async () => {
@@ -484,8 +480,7 @@ describe('blob uploads', () => {
       await up.assertStored('uploads/sha512', { digest, bytes });
     });
 
-    it('a wrong digest on the closing PUT is 400 DIGEST_INVALID; the blob is unknown and the session gone', async (t) => {
-      if (fsOnly(t)) return;
+    it('a wrong digest on the closing PUT is 400 DIGEST_INVALID; the blob is unknown and the session gone', async () => {
       const b = blob(800);
       const wrong = blob(800).digest;
       const session = await up.start('uploads/wrong');
@@ -493,10 +488,10 @@ describe('blob uploads', () => {
       await assertError(await up.put(session.location, wrong), 400, 'DIGEST_INVALID');
       await up.assertUnknown('uploads/wrong', wrong);
       await up.assertUnknown('uploads/wrong', b.digest);
-      assert.equal(storedCopies(server, wrong), 0);
-      assert.equal(storedCopies(server, b.digest), 0);
+      assert.equal(await storedCopies(server, wrong), 0);
+      assert.equal(await storedCopies(server, b.digest), 0);
       await assertError(await client.request(session.location), 404, 'BLOB_UPLOAD_UNKNOWN');
-      assert.ok(!uploadDirs(server).includes(session.uuid));
+      assert.ok(!(await uploadDirs(server)).includes(session.uuid));
     });
 
     it('a closing PUT without ?digest= is 400 DIGEST_INVALID', async () => {
@@ -514,22 +509,20 @@ describe('blob uploads', () => {
   });
 
   describe('registry.maxBlobBytes', () => {
-    it('a single POST beyond the limit is 413 SIZE_INVALID and leaves nothing', async (t) => {
-      if (fsOnly(t)) return;
+    it('a single POST beyond the limit is 413 SIZE_INVALID and leaves nothing', async () => {
       const big = blob(MAX_BLOB_BYTES + 1);
-      const before = uploadDirs(server).length;
+      const before = (await uploadDirs(server)).length;
       const res = await client.request(withQuery('/v2/uploads/limit/blobs/uploads/', { digest: big.digest }), {
         method: 'POST',
         body: big.bytes,
       });
       await assertError(res, 413, 'SIZE_INVALID');
       await up.assertUnknown('uploads/limit', big.digest);
-      assert.equal(storedCopies(server, big.digest), 0);
-      assert.equal(uploadDirs(server).length, before);
+      assert.equal(await storedCopies(server, big.digest), 0);
+      assert.equal((await uploadDirs(server)).length, before);
     });
 
-    it('a streamed POST then PUT beyond the limit is 413 and leaves nothing', async (t) => {
-      if (fsOnly(t)) return;
+    it('a streamed POST then PUT beyond the limit is 413 and leaves nothing', async () => {
       const big = blob(MAX_BLOB_BYTES * 2);
       const session = await up.start('uploads/limit');
       const res = await client.request(withQuery(session.location, { digest: big.digest }), {
@@ -538,13 +531,12 @@ describe('blob uploads', () => {
       });
       await assertError(res, 413, 'SIZE_INVALID');
       await up.assertUnknown('uploads/limit', big.digest);
-      assert.equal(storedCopies(server, big.digest), 0);
+      assert.equal(await storedCopies(server, big.digest), 0);
       await assertError(await client.request(session.location), 404, 'BLOB_UPLOAD_UNKNOWN');
-      assert.ok(!uploadDirs(server).includes(session.uuid));
+      assert.ok(!(await uploadDirs(server)).includes(session.uuid));
     });
 
-    it('chunks that together pass the limit are 413 and leave nothing', async (t) => {
-      if (fsOnly(t)) return;
+    it('chunks that together pass the limit are 413 and leave nothing', async () => {
       const big = blob(MAX_BLOB_BYTES + 100);
       const session = await up.start('uploads/limit');
       const half = MAX_BLOB_BYTES / 2;
@@ -552,7 +544,7 @@ describe('blob uploads', () => {
       const res = await up.patch(session.location, big.bytes.subarray(half), `${half}-${big.size - 1}`);
       await assertError(res, 413, 'SIZE_INVALID');
       await assertError(await client.request(session.location), 404, 'BLOB_UPLOAD_UNKNOWN');
-      assert.ok(!uploadDirs(server).includes(session.uuid));
+      assert.ok(!(await uploadDirs(server)).includes(session.uuid));
       await up.assertUnknown('uploads/limit', big.digest);
     });
 
@@ -635,12 +627,11 @@ describe('abandoned upload sessions expire', () => {
   });
   after(() => server.close());
 
-  it('a session idle past the TTL is 404 after expireStale() and its bytes are gone; an active one stays', async (t) => {
-    if (fsOnly(t)) return;
+  it('a session idle past the TTL is 404 after expireStale() and its bytes are gone; an active one stays', async () => {
     const up = uploadClient(client);
     const idle = await up.start('expiry/repo');
     assert.equal((await up.patch(idle.location, Buffer.alloc(128), '0-127')).status, 202);
-    assert.ok(uploadDirs(server).includes(idle.uuid));
+    assert.ok((await uploadDirs(server)).includes(idle.uuid));
 
     now += (TTL_SECONDS - 10) * 1000;
     const active = await up.start('expiry/repo');
@@ -652,11 +643,11 @@ describe('abandoned upload sessions expire', () => {
     assert.equal(await server.registry.uploads.expireStale(), 1);
     await assertError(await client.request(idle.location), 404, 'BLOB_UPLOAD_UNKNOWN');
     await assertError(await up.patch(idle.location, Buffer.alloc(1), '128-128'), 404, 'BLOB_UPLOAD_UNKNOWN');
-    assert.ok(!uploadDirs(server).includes(idle.uuid));
+    assert.ok(!(await uploadDirs(server)).includes(idle.uuid));
 
     const status = await client.request(active.location);
     assert.equal(status.status, 204);
     assert.equal(status.headers.get('range'), '0-15');
-    assert.ok(uploadDirs(server).includes(active.uuid));
+    assert.ok((await uploadDirs(server)).includes(active.uuid));
   });
 });
