@@ -15,7 +15,7 @@ export type ImmutableTagChange = 'move' | 'delete';
  *
  * @example
  * try { await store.putManifest(input); }
- * catch (err) { if (err instanceof ImmutableTagError) console.log(err.tag, err.digest); }
+ * catch (err) { if (err instanceof ImmutableTagError) throw new RegistryError('TAG_IMMUTABLE', { tag: err.tag }); }
  */
 export class ImmutableTagError extends Error {
   constructor(

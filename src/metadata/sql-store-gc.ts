@@ -16,7 +16,7 @@ import type {
   TagRecord,
 } from './store.js';
 import type { SqlDb, SqlValue } from './sql-db.js';
-import { decodeManifest, type ManifestRow } from './sql-store-manifests.js';
+import { MANIFEST_COLUMN_LIST, decodeManifest, type ManifestRow } from './sql-store-manifests.js';
 import { Where, fetchPage, insertEvents, num, placeholders } from './sql-store-support.js';
 
 type GcMethods = Pick<
@@ -30,19 +30,6 @@ type GcMethods = Pick<
   | 'hasUploadOfSize'
 >;
 
-const MANIFEST_COLUMNS = [
-  'repo',
-  'digest',
-  'media_type',
-  'size',
-  'artifact_type',
-  'raw_artifact_type',
-  'config_media_type',
-  'subject',
-  'annotations',
-  'total_size',
-  'created_at',
-].join(', ');
 
 /** `column` restricted to the repositories `filter` selects, as a condition and its parameters. */
 function repoCondition(column: string, filter: RepositoryFilter): { sql: string; params: SqlValue[] } {
@@ -123,7 +110,7 @@ export function sqlGcMethods(db: SqlDb): GcMethods {
         if (child !== undefined) return undefined;
         await tx.run('DELETE FROM manifest_refs WHERE repo = ? AND parent = ?', [repo, digest]);
         const row = await tx.get<ManifestRow>(
-          `DELETE FROM manifests WHERE repo = ? AND digest = ? RETURNING ${MANIFEST_COLUMNS}`,
+          `DELETE FROM manifests WHERE repo = ? AND digest = ? RETURNING ${MANIFEST_COLUMN_LIST}`,
           [repo, digest],
         );
         if (row === undefined) return undefined;

@@ -53,6 +53,9 @@ const COLUMNS = [
   'created_at',
 ] as const;
 
+/** The columns of a {@link ManifestRow}, unqualified (for `RETURNING`). */
+export const MANIFEST_COLUMN_LIST = COLUMNS.join(', ');
+
 /** The columns of a {@link ManifestRow}, qualified with `m.` (alias the table `m`). */
 export const MANIFEST_COLUMNS = COLUMNS.map((column) => `m.${column}`).join(', ');
 
@@ -133,7 +136,7 @@ export function sqlManifestMethods(db: SqlDb): ManifestMethods {
         await tx.run('DELETE FROM tags WHERE repo = ? AND digest = ?', [repo, digest]);
         await tx.run('DELETE FROM manifest_refs WHERE repo = ? AND parent = ?', [repo, digest]);
         const row = await tx.get<ManifestRow>(
-          `DELETE FROM manifests WHERE repo = ? AND digest = ? RETURNING ${COLUMNS.join(', ')}`,
+          `DELETE FROM manifests WHERE repo = ? AND digest = ? RETURNING ${MANIFEST_COLUMN_LIST}`,
           [repo, digest],
         );
         if (row === undefined) return undefined;

@@ -33,6 +33,7 @@ import { reclaimBlob, settleTrash } from './blob-reclaimer.js';
 import { planGcRepository, type GcDeleteReason } from './gc-plan.js';
 import { loadRepositorySnapshot, exclusiveBlobs, type RepositorySnapshot } from './repository-snapshot.js';
 import { walkBlobRecords, walkRepositories } from './walk.js';
+import { deleteUnreferenced } from './delete-manifest.js';
 
 /** What a collection needs: the stores, a clock, a logger, and events for deletes. */
 export interface GcDeps {
@@ -283,14 +284,7 @@ export function createGarbageCollector(deps: GcDeps, options: GcOptions): Garbag
         report.deletedManifests.push({ repo, digest, reason });
         continue;
       }
-      const target = {
-        digest,
-        mediaType: node?.mediaType ?? '',
-        size: node?.size ?? 0,
-        artifactType: node?.artifactType ?? null,
-      };
-      const events = deps.events.eventsFor({ action: 'delete', repo, target });
-      if ((await metadata.deleteUnreferencedManifest(repo, digest, events)) === undefined) {
+      if (!(await deleteUnreferenced(deps, repo, digest, node))) {
         report.refusedManifests++;
         continue;
       }

@@ -11,6 +11,7 @@ import type { CompiledRetentionRule } from './retention-rules.js';
 import { planRetention, type RetentionReason } from './retention-plan.js';
 import { exclusiveBlobs, loadRepositorySnapshot } from './repository-snapshot.js';
 import { walkRepositories } from './walk.js';
+import { deleteUnreferenced } from './delete-manifest.js';
 import type { ImmutableTagPolicy } from '../immutable-tags.js';
 
 export interface RetentionRunOptions {
@@ -79,18 +80,9 @@ export async function applyRetention(
     const deleted = new Set<string>();
     for (const { digest, reason } of plan.manifests) {
       const node = snapshot.manifests.get(digest);
-      if (!dryRun) {
-        const target = {
-          digest,
-          mediaType: node?.mediaType ?? '',
-          size: node?.size ?? 0,
-          artifactType: node?.artifactType ?? null,
-        };
-        const events = deps.events.eventsFor({ action: 'delete', repo, target });
-        if ((await metadata.deleteUnreferencedManifest(repo, digest, events)) === undefined) {
-          report.refused++;
-          continue;
-        }
+      if (!dryRun && !(await deleteUnreferenced(deps, repo, digest, node))) {
+        report.refused++;
+        continue;
       }
       deleted.add(digest);
       report.deletedManifests.push({ repo, digest, reason });
