@@ -71,3 +71,30 @@ export function failWith(err: unknown): void {
   process.stderr.write(`berth: ${(err as Error).message}\n`);
   process.exitCode = 1;
 }
+
+/**
+ * Opens the configured stores, runs one maintenance command, reports any
+ * failure in one line (exit code 1) and always closes the stores.
+ *
+ * @example
+ * .action((options) => withMaintenance(options, async (ctx) => { … }));
+ */
+export async function withMaintenance(
+  options: CommonOptions,
+  run: (ctx: MaintenanceContext) => Promise<void>,
+): Promise<void> {
+  let ctx: MaintenanceContext;
+  try {
+    ctx = await openMaintenance(options);
+  } catch (err) {
+    failWith(err);
+    return;
+  }
+  try {
+    await run(ctx);
+  } catch (err) {
+    failWith(err);
+  } finally {
+    await ctx.close();
+  }
+}

@@ -17,7 +17,7 @@ import { applyRetention, type RetentionReport } from '../registry/gc/retention.j
 import { compileRetentionRules } from '../registry/gc/retention-rules.js';
 import { compileImmutableTagRules } from '../registry/immutable-tags.js';
 import { withConfigOptions, type CommonOptions } from './common.js';
-import { failWith, formatBytes, openMaintenance } from './gc-context.js';
+import { formatBytes, withMaintenance } from './gc-context.js';
 
 interface GcOptions extends CommonOptions {
   dryRun?: boolean;
@@ -97,44 +97,37 @@ Examples:
   berth gc --dry-run --config berth.yaml
   berth gc --config berth.yaml --json`,
     )
-    .action(async (options: GcOptions) => {
-      let ctx;
-      try {
-        ctx = await openMaintenance(options);
-      } catch (err) {
-        return failWith(err);
-      }
-      const { deps, config } = ctx;
-      const dryRun = options.dryRun ?? false;
-      const lease = createLeaseKeeper({
-        store: deps.metadata,
-        holder: ctx.holder,
-        ttlMs: CLI_LEASE_MS,
-        clock: deps.clock,
-      });
-      try {
-        if (!dryRun && !(await lease.acquire())) {
-          throw new Error(
-            `another garbage collection is running (lease "${GC_LEASE}" is held); try again when it finishes`,
+    .action((options: GcOptions) =>
+      withMaintenance(options, async (ctx) => {
+        const { deps, config } = ctx;
+        const dryRun = options.dryRun ?? false;
+        const lease = createLeaseKeeper({
+          store: deps.metadata,
+          holder: ctx.holder,
+          ttlMs: CLI_LEASE_MS,
+          clock: deps.clock,
+        });
+        try {
+          if (!dryRun && !(await lease.acquire())) {
+            throw new Error(
+              `another garbage collection is running (lease "${GC_LEASE}" is held); try again when it finishes`,
+            );
+          }
+          const collector = createGarbageCollector(deps, gcOptionsFromConfig(config.gc));
+          const runOptions: GcRunOptions = { dryRun };
+          if (options.json !== true) runOptions.onProgress = printProgress;
+          if (!dryRun) runOptions.checkpoint = () => lease.renewIfDue();
+          const report = await collector.run(runOptions);
+          process.stdout.write(
+            options.json === true
+              ? `${JSON.stringify(report, null, 2)}\n`
+              : describeGcReport(report, config.gc.gracePeriodSeconds),
           );
+        } finally {
+          if (!dryRun) await lease.release().catch(() => undefined);
         }
-        const collector = createGarbageCollector(deps, gcOptionsFromConfig(config.gc));
-        const runOptions: GcRunOptions = { dryRun };
-        if (options.json !== true) runOptions.onProgress = printProgress;
-        if (!dryRun) runOptions.checkpoint = () => lease.renewIfDue();
-        const report = await collector.run(runOptions);
-        process.stdout.write(
-          options.json === true
-            ? `${JSON.stringify(report, null, 2)}\n`
-            : describeGcReport(report, config.gc.gracePeriodSeconds),
-        );
-      } catch (err) {
-        failWith(err);
-      } finally {
-        if (!dryRun) await lease.release().catch(() => undefined);
-        await ctx.close();
-      }
-    });
+      }),
+    );
 
   withConfigOptions(
     program
@@ -149,14 +142,8 @@ Examples:
       'after',
       '\nExamples:\n  berth retention --dry-run --config berth.yaml\n  berth retention --config berth.yaml && berth gc --config berth.yaml',
     )
-    .action(async (options: GcOptions) => {
-      let ctx;
-      try {
-        ctx = await openMaintenance(options);
-      } catch (err) {
-        return failWith(err);
-      }
-      try {
+    .action((options: GcOptions) =>
+      withMaintenance(options, async (ctx) => {
         const rules = compileRetentionRules(ctx.config.retention, ctx.types);
         if (rules.length === 0)
           process.stderr.write('berth: no retention rules in the config (retention: [...]); nothing to do\n');
@@ -168,10 +155,6 @@ Examples:
         process.stdout.write(
           options.json === true ? `${JSON.stringify(report, null, 2)}\n` : describeRetentionReport(report),
         );
-      } catch (err) {
-        failWith(err);
-      } finally {
-        await ctx.close();
-      }
-    });
+      }),
+    );
 }

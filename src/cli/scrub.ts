@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { scrubBlobs, type ScrubOptions, type ScrubReport } from '../registry/gc/scrub.js';
 import { withConfigOptions, type CommonOptions } from './common.js';
-import { failWith, formatBytes, openMaintenance } from './gc-context.js';
+import { formatBytes, withMaintenance } from './gc-context.js';
 
 interface ScrubCliOptions extends CommonOptions {
   quarantine?: boolean;
@@ -39,14 +39,8 @@ export function registerScrub(program: Command): void {
       'after',
       '\nReads every byte once (streamed). Exit code 1 when a corrupt blob was found.\n\nExample:\n  berth scrub --config berth.yaml --quarantine',
     )
-    .action(async (options: ScrubCliOptions) => {
-      let ctx;
-      try {
-        ctx = await openMaintenance(options);
-      } catch (err) {
-        return failWith(err);
-      }
-      try {
+    .action((options: ScrubCliOptions) =>
+      withMaintenance(options, async (ctx) => {
         const scrubOptions: ScrubOptions = { quarantine: options.quarantine ?? false };
         if (options.json !== true) {
           scrubOptions.onProgress = (p) =>
@@ -57,10 +51,6 @@ export function registerScrub(program: Command): void {
           options.json === true ? `${JSON.stringify(report, null, 2)}\n` : describeScrubReport(report),
         );
         if (report.corrupt.length > 0) process.exitCode = 1;
-      } catch (err) {
-        failWith(err);
-      } finally {
-        await ctx.close();
-      }
-    });
+      }),
+    );
 }
