@@ -30,7 +30,7 @@ export {
   normalizeMediaType,
 } from './media-type.js';
 export { createTypePolicy, type TypeDecision, type TypePolicy, type TypeRule } from './policy.js';
-export { checkPush, type PushCheck } from './push-check.js';
+export { checkPush, judgePush, type PushCheck } from './push-check.js';
 export { compileRepositoryGlob, isValidRepositoryGlob } from '../oci/repository-glob.js';
 export { createSchemaCompiler, type SchemaCheck, type SchemaCompiler, type SchemaIssue } from './schema-compiler.js';
 export { findSummaryLayers, type SummaryCandidate } from './summary.js';

@@ -4,7 +4,7 @@
  * layer needs to accept, refuse or warn.
  */
 import { identifyArtifact, type IdentifiedType } from './identify.js';
-import type { TypePolicy } from './policy.js';
+import type { TypeDecision, TypePolicy } from './policy.js';
 import type { RegisteredArtifactType } from './type-registry.js';
 import { validateArtifact, type ValidationInput, type ValidationIssue } from './validate.js';
 
@@ -31,7 +31,18 @@ export interface PushCheck {
  */
 export function checkPush(policy: TypePolicy, repository: string, input: ValidationInput): PushCheck {
   const identified = identifyArtifact(input.manifest);
-  const decision = policy.check(repository, identified);
+  return judgePush(policy.check(repository, identified), identified, input);
+}
+
+/**
+ * The verdict for a policy decision already taken (so a caller that needed
+ * the decision first, e.g. to know whether to load the config, checks once).
+ *
+ * @example
+ * const decision = policy.check(repo, identified);
+ * const verdict = judgePush(decision, identified, { manifest, config });
+ */
+export function judgePush(decision: TypeDecision, identified: IdentifiedType, input: ValidationInput): PushCheck {
   const withType = decision.type === undefined ? {} : { type: decision.type };
   if (!decision.allowed) {
     return {

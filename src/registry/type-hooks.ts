@@ -4,7 +4,7 @@
  * (`artifact-types/`), turned into RegistryErrors and warnings.
  */
 import { RegistryError } from '../oci/errors.js';
-import { checkPush, identifyArtifact, type TypePolicy, type TypeRegistry } from '../artifact-types/index.js';
+import { identifyArtifact, judgePush, type TypePolicy, type TypeRegistry } from '../artifact-types/index.js';
 import type { ManifestHooks } from './manifest-hooks.js';
 
 /**
@@ -19,9 +19,11 @@ export function createTypeHooks(types: TypeRegistry, policy: TypePolicy): Manife
     },
 
     async checkPush({ repo, manifest, identified, loadConfig }) {
-      const decision = policy.check(repo, identifyArtifact(manifest));
+      const typed = identifyArtifact(manifest);
+      const decision = policy.check(repo, typed);
+      // The config blob is read only when the deciding rule validates it.
       const config = decision.allowed && decision.validation?.schema === true ? await loadConfig() : undefined;
-      const verdict = checkPush(policy, repo, { manifest, config });
+      const verdict = judgePush(decision, typed, { manifest, config });
       const first = verdict.errors[0];
       if (first !== undefined) {
         throw new RegistryError(first.code, {
