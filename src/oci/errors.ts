@@ -45,11 +45,9 @@ export const ERROR_TABLE = {
   METHOD_NOT_ALLOWED: { code: 'UNSUPPORTED', status: 405, message: 'method not allowed on this endpoint' },
   UNSUPPORTED_MEDIA_TYPE: { code: 'UNSUPPORTED', status: 415, message: 'unsupported content type' },
   BAD_PARAMETER: { code: 'UNSUPPORTED', status: 400, message: 'invalid request parameter' },
-  REQUEST_TIMEOUT: { code: 'BLOB_UPLOAD_INVALID', status: 408, message: 'request body not received in time' },
   HEADERS_TOO_LARGE: { code: 'UNSUPPORTED', status: 431, message: 'request header fields too large' },
   CLIENT_TIMEOUT: { code: 'UNSUPPORTED', status: 408, message: 'request not received in time' },
   MALFORMED_REQUEST: { code: 'UNSUPPORTED', status: 400, message: 'malformed HTTP request' },
-  UNAVAILABLE: { code: 'UNAVAILABLE', status: 503, message: 'service temporarily unavailable' },
 } as const satisfies Record<string, { code: string; status: number; message: string }>;
 
 /** A reason a service can name: the keys of {@link ERROR_TABLE}. */

@@ -209,13 +209,3 @@ export function isExternalLayer(d: Descriptor): boolean {
     (d.mediaType.includes('foreign') || d.mediaType.includes('nondistributable'))
   );
 }
-
-/**
- * The artifact type the referrers API shows for a manifest
- * (distribution-spec "Listing Referrers"): `artifactType`, else for an image
- * manifest `config.mediaType`; an index without one has none.
- */
-export function referrerArtifactType(m: ParsedManifest): string | undefined {
-  if (m.artifactType !== undefined && m.artifactType !== '') return m.artifactType;
-  return m.isIndex ? undefined : m.config?.mediaType;
-}

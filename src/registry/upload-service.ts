@@ -16,7 +16,7 @@
 import type { Hash } from 'node:crypto';
 import { isRegistryError, RegistryError } from '../oci/errors.js';
 import { createDigester, isDigestAlgorithm, parseDigest, type DigestAlgorithm } from '../oci/digest.js';
-import { blobPath, uploadDataPath, uploadDir } from '../storage/paths.js';
+import { blobPath, uploadDataPath, uploadDir, isSessionId } from '../storage/paths.js';
 import { StorageSizeMismatchError, type StorageWriter } from '../storage/driver.js';
 import { copyVerified } from '../storage/digest-stream.js';
 import type { UploadSession } from '../metadata/store.js';
@@ -76,7 +76,7 @@ export function createUploadService(deps: RegistryDeps): UploadService {
   const lock = createKeyedLock();
 
   async function load(repo: string, id: string): Promise<UploadSession> {
-    const session = /^[A-Za-z0-9_-]{16,64}$/.test(id) ? await metadata.getUpload(id) : undefined;
+    const session = isSessionId(id) ? await metadata.getUpload(id) : undefined;
     if (session === undefined || session.repo !== repo) {
       throw new RegistryError('BLOB_UPLOAD_UNKNOWN', { uuid: id.slice(0, 80) });
     }
