@@ -78,14 +78,3 @@ export function parseReference(ref: string): Reference {
   }
   return { kind: 'tag', tag: assertTag(ref) };
 }
-
-/**
- * The referrers tag for a digest (distribution-spec: "Referrers Tag Schema"):
- * algorithm truncated to 32, encoded truncated to 64, disallowed characters → "-".
- */
-export function referrersTagFor(digest: string): string {
-  const colon = digest.indexOf(':');
-  const alg = digest.slice(0, colon).slice(0, 32);
-  const enc = digest.slice(colon + 1).slice(0, 64);
-  return `${alg}-${enc}`.replace(/[^a-zA-Z0-9._-]/g, '-');
-}

@@ -4,11 +4,8 @@
  */
 import { RegistryError } from '../oci/errors.js';
 import { parseDigest } from '../oci/digest.js';
-import { referrersTagFor } from '../oci/names.js';
-import { parseManifest } from '../oci/manifest.js';
 import type { Page, ReferrerRecord } from '../metadata/store.js';
 import type { RegistryDeps } from './deps.js';
-import type { ManifestService } from './manifest-service.js';
 
 export interface ListRequest {
   /** `n`: at most this many (undefined: the default page size). */
@@ -32,7 +29,7 @@ export interface ListingService {
   referrers(repo: string, subject: string, request: ReferrersRequest): Promise<Page<ReferrerRecord>>;
 }
 
-export function createListingService(deps: RegistryDeps, manifests: ManifestService): ListingService {
+export function createListingService(deps: RegistryDeps): ListingService {
   const { metadata, config } = deps;
 
   function pageSize(n: number | undefined, fallback: number): number {
@@ -47,38 +44,6 @@ export function createListingService(deps: RegistryDeps, manifests: ManifestServ
     const page: { limit: number; last?: string } = { limit: pageSize(request.n, fallback) };
     if (request.last !== undefined) page.last = request.last;
     return page;
-  }
-
-  /**
-   * Referrers recorded by an older client under the referrers tag schema
-   * (distribution-spec "Enabling the Referrers API": registries MUST include
-   * manifests listed in such an index that have a valid subject).
-   */
-  async function fromReferrersTag(repo: string, subject: string, artifactType?: string): Promise<ReferrerRecord[]> {
-    const tag = referrersTagFor(subject);
-    if ((await metadata.resolveTag(repo, tag)) === undefined) return [];
-    const { body } = await manifests.fetch(repo, tag);
-    let index;
-    try {
-      index = parseManifest(body);
-    } catch {
-      return []; // not an index: the tag is not a referrers list
-    }
-    const out: ReferrerRecord[] = [];
-    for (const d of index.manifests) {
-      const record = await metadata.getManifest(repo, d.digest);
-      if (record === undefined || record.subject !== subject) continue;
-      const type = record.rawArtifactType ?? (record.configMediaType ?? null);
-      if (artifactType !== undefined && type !== artifactType) continue;
-      out.push({
-        digest: record.digest,
-        mediaType: record.mediaType,
-        size: record.size,
-        artifactType: type,
-        annotations: record.annotations,
-      });
-    }
-    return out;
   }
 
   return {
@@ -102,12 +67,11 @@ export function createListingService(deps: RegistryDeps, manifests: ManifestServ
       };
       if (request.last !== undefined) query.last = request.last;
       if (request.artifactType !== undefined) query.artifactType = request.artifactType;
-      const page = await metadata.listReferrers(repo, subject, query);
-      if (request.last !== undefined || page.more) return page;
-      // First and only page: merge referrers-tag entries not already listed.
-      const extra = await fromReferrersTag(repo, subject, request.artifactType);
-      const seen = new Set(page.items.map((r) => r.digest));
-      return { items: [...page.items, ...extra.filter((r) => !seen.has(r.digest))], more: false };
+      // distribution-spec "Enabling the Referrers API" asks registries to include
+      // manifests listed under the referrers tag schema that have a subject.
+      // berth records every manifest's subject when it is pushed (or imported),
+      // so those manifests are already in this list: no tag lookup is needed.
+      return metadata.listReferrers(repo, subject, query);
     },
   };
 }

@@ -29,7 +29,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
     blobs: createBlobService(deps),
     uploads: createUploadService(deps),
     manifests,
-    listings: createListingService(deps, manifests),
+    listings: createListingService(deps),
     artifacts: createArtifactCatalog(deps, deps.types, manifests),
   };
 }
