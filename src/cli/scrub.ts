@@ -17,6 +17,10 @@ export function describeScrubReport(r: ScrubReport): string {
   const lines = [`berth scrub: checked ${r.checked} blobs (${formatBytes(r.bytes)}); ${r.corrupt.length} corrupt`];
   for (const c of r.corrupt) {
     const fate = c.quarantinedTo !== undefined ? `moved to ${c.quarantinedTo}` : 'left in place (use --quarantine)';
+    if (c.repository !== undefined) {
+      lines.push(`  CORRUPT manifest ${c.repository}@${c.digest} (metadata store): bytes hash to ${c.actual}; re-push it`);
+      continue;
+    }
     const kind = c.manifest ? 'manifest (re-push it)' : 'blob';
     lines.push(`  CORRUPT ${kind} ${c.digest}: bytes hash to ${c.actual}; ${fate}`);
   }
@@ -28,7 +32,7 @@ export function registerScrub(program: Command): void {
   withConfigOptions(
     program
       .command('scrub')
-      .description('Verify every stored blob against its digest and report corrupt ones')
+      .description('Verify every stored blob and manifest against its digest and report corrupt ones')
       .option(
         '-q, --quarantine',
         'move corrupt blobs to quarantine/ and forget their records, so clients get 404 and can push them again',

@@ -16,7 +16,7 @@
  * statements one by one inside the migration's transaction. Never edit a
  * released migration; append a new one.
  */
-import type { SqlDb, SqlExecutor } from './sql-db.js';
+import { rewriteDialect, type SqlDb, type SqlDialect, type SqlExecutor } from './sql-db.js';
 
 /** One schema step. Versions are applied in ascending order, each once. */
 export interface Migration {
@@ -137,6 +137,16 @@ CREATE TABLE leases (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'manifest bodies',
+    sql: `
+-- A manifest's bytes, stored with its record so that a push is one durable
+-- commit. NULL for manifests recorded before this migration: their bytes are
+-- in blob storage at their content address.
+ALTER TABLE manifests ADD COLUMN body {{bytes}};
+`,
+  },
 ];
 
 const CREATE_SCHEMA_MIGRATIONS = `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -177,7 +187,7 @@ export async function runMigrations(db: SqlDb, migrations: readonly Migration[] 
   const done = new Set(applied.map((row) => Number(row.version)));
   const pending = [...migrations].filter((m) => !done.has(m.version)).sort((a, b) => a.version - b.version);
   for (const migration of pending) {
-    await db.transaction((tx) => applyMigration(tx, migration));
+    await db.transaction((tx) => applyMigration(tx, migration, db.dialect));
   }
 }
 
@@ -194,13 +204,13 @@ async function createMigrationTable(db: SqlDb): Promise<void> {
   }
 }
 
-async function applyMigration(tx: SqlExecutor, migration: Migration): Promise<void> {
+async function applyMigration(tx: SqlExecutor, migration: Migration, dialect: SqlDialect): Promise<void> {
   const claimed = await tx.run(
     'INSERT INTO schema_migrations (version, name) VALUES (?, ?) ON CONFLICT (version) DO NOTHING',
     [migration.version, migration.name],
   );
   if (claimed.changes === 0) return; // another process applied it meanwhile
   for (const statement of splitStatements(migration.sql)) {
-    await tx.run(statement);
+    await tx.run(rewriteDialect(statement, dialect));
   }
 }

@@ -6,12 +6,13 @@
  * them: it rewrites placeholders for its engine (`$1`, `$2`, … for
  * PostgreSQL), never inside string literals.
  *
- * Dialect tokens an adapter must rewrite: none. The shared schema
- * (`migrations.ts`) and queries avoid engine-specific words: no
- * AUTOINCREMENT/SERIAL (event seqs come from a counter row), `ON CONFLICT
- * … DO NOTHING/UPDATE` instead of `INSERT OR …`, `RETURNING`, no booleans
- * or arrays in results. Should one become unavoidable, it is written
- * `{{name}}` in the shared SQL and listed here with its rewrite per engine.
+ * Dialect tokens: the shared schema (`migrations.ts`) and queries avoid
+ * engine-specific words: no AUTOINCREMENT/SERIAL (event seqs come from a
+ * counter row), `ON CONFLICT … DO NOTHING/UPDATE` instead of `INSERT OR …`,
+ * `RETURNING`, no booleans or arrays in results. Where one is unavoidable it
+ * is written `{{name}}` in the shared SQL and rewritten by
+ * {@link rewriteDialect}; the only one is `{{bytes}}`, the binary column type
+ * (SQLite `BLOB`, PostgreSQL `BYTEA`), used in migrations.
  *
  * What the store relies on from every adapter:
  * - TEXT compares and sorts in byte order (SQLite's BINARY default; a
@@ -24,9 +25,10 @@
  *   duplicate event id fails the whole change).
  *
  * Values: numbers (safe integers; BIGINT columns come back as numbers),
- * strings, null. Booleans are stored as 0/1.
+ * strings, bytes (a binary column comes back as a Buffer), null. Booleans are
+ * stored as 0/1.
  */
-export type SqlValue = string | number | null;
+export type SqlValue = string | number | Uint8Array | null;
 
 /** Runs statements. Inside a transaction, on that transaction. */
 export interface SqlExecutor {
@@ -59,4 +61,23 @@ export interface SqlDb extends SqlExecutor {
 
   /** Closes the connections. Idempotent: a second call resolves when the first is done. */
   close(): Promise<void>;
+}
+
+const DIALECT_WORDS: Record<string, Record<SqlDialect, string>> = {
+  bytes: { sqlite: 'BLOB', postgres: 'BYTEA' },
+};
+
+/**
+ * Rewrites the `{{name}}` dialect tokens of shared SQL for one engine.
+ *
+ * @throws Error for an unknown token (a typo must not reach the engine).
+ * @example
+ * rewriteDialect('ALTER TABLE t ADD COLUMN b {{bytes}}', 'postgres') // '… b BYTEA'
+ */
+export function rewriteDialect(sql: string, dialect: SqlDialect): string {
+  return sql.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
+    const word = DIALECT_WORDS[name];
+    if (word === undefined) throw new Error(`unknown SQL dialect token {{${name}}}`);
+    return word[dialect];
+  });
 }

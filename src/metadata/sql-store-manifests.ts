@@ -21,7 +21,7 @@ import { byteOrder, decodeAnnotations, encodeAnnotations, ensureRepository, inse
 
 type ManifestMethods = Pick<
   MetadataStore,
-  'putManifest' | 'getManifest' | 'resolveTag' | 'tagsOf' | 'deleteManifest' | 'deleteTag' | 'getReferences'
+  'putManifest' | 'getManifest' | 'getManifestBody' | 'resolveTag' | 'tagsOf' | 'deleteManifest' | 'deleteTag' | 'getReferences'
 >;
 
 /** A `manifests` row as selected by {@link MANIFEST_COLUMNS}. */
@@ -82,7 +82,7 @@ export function sqlManifestMethods(db: SqlDb): ManifestMethods {
       return db.transaction(async (tx) => {
         const m = input.manifest;
         await ensureRepository(tx, m.repo, m.createdAt);
-        const created = await upsertManifest(tx, m);
+        const created = await upsertManifest(tx, m, input.body);
         await replaceReferences(tx, m.repo, m.digest, input.references);
         const movedTags: PutManifestResult['movedTags'] = [];
         const immutable = new Set(input.immutableTags);
@@ -101,6 +101,15 @@ export function sqlManifestMethods(db: SqlDb): ManifestMethods {
         digest,
       ]);
       return row === undefined ? undefined : decodeManifest(row);
+    },
+
+    async getManifestBody(repo: string, digest: string): Promise<Buffer | undefined> {
+      const row = await db.get<{ body: Uint8Array | null }>('SELECT body FROM manifests WHERE repo = ? AND digest = ?', [
+        repo,
+        digest,
+      ]);
+      if (row?.body == null) return undefined;
+      return Buffer.isBuffer(row.body) ? row.body : Buffer.from(row.body.buffer, row.body.byteOffset, row.body.byteLength);
     },
 
     async resolveTag(repo: string, tag: string): Promise<string | undefined> {
@@ -175,11 +184,12 @@ export function sqlManifestMethods(db: SqlDb): ManifestMethods {
  * repository already holds the digest (the first push time is kept).
  * Returns true when the row is new.
  */
-async function upsertManifest(tx: SqlExecutor, m: ManifestRecord): Promise<boolean> {
+async function upsertManifest(tx: SqlExecutor, m: ManifestRecord, body: Uint8Array | undefined): Promise<boolean> {
+  const bytes = body ?? null;
   const inserted = await tx.run(
     `INSERT INTO manifests (repo, digest, media_type, size, artifact_type, raw_artifact_type, config_media_type,
-       subject, annotations, total_size, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo, digest) DO NOTHING`,
+       subject, annotations, total_size, created_at, body)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo, digest) DO NOTHING`,
     [
       m.repo,
       m.digest,
@@ -192,12 +202,13 @@ async function upsertManifest(tx: SqlExecutor, m: ManifestRecord): Promise<boole
       encodeAnnotations(m.annotations),
       m.totalSize,
       m.createdAt,
+      bytes,
     ],
   );
   if (inserted.changes > 0) return true;
   await tx.run(
     `UPDATE manifests SET media_type = ?, size = ?, artifact_type = ?, raw_artifact_type = ?, config_media_type = ?,
-       subject = ?, annotations = ?, total_size = ?
+       subject = ?, annotations = ?, total_size = ?, body = COALESCE(?, body)
      WHERE repo = ? AND digest = ?`,
     [
       m.mediaType,
@@ -208,6 +219,7 @@ async function upsertManifest(tx: SqlExecutor, m: ManifestRecord): Promise<boole
       m.subject,
       encodeAnnotations(m.annotations),
       m.totalSize,
+      bytes,
       m.repo,
       m.digest,
     ],

@@ -99,6 +99,12 @@ export interface StoredEvent extends OutboxEvent {
 /** Arguments of {@link MetadataStore.putManifest}. */
 export interface PutManifestInput {
   manifest: ManifestRecord;
+  /**
+   * The manifest's exact bytes, stored with the record in the same
+   * transaction (see {@link MetadataStore.getManifestBody}). Omitted: the
+   * bytes already stored for this repository and digest are kept.
+   */
+  body?: Uint8Array;
   references: ManifestReferences;
   /** Tags to point at this manifest (created or moved). */
   tags: string[];
@@ -251,6 +257,13 @@ export interface MetadataStore {
   putManifest(input: PutManifestInput): Promise<PutManifestResult>;
 
   getManifest(repo: string, digest: string): Promise<ManifestRecord | undefined>;
+
+  /**
+   * The bytes stored with a manifest record; undefined when the repository
+   * holds no such manifest, or when it was recorded without them (before
+   * schema version 2 the bytes lived only in blob storage).
+   */
+  getManifestBody(repo: string, digest: string): Promise<Buffer | undefined>;
 
   /** Digest a tag points at. */
   resolveTag(repo: string, tag: string): Promise<string | undefined>;

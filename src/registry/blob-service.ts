@@ -2,7 +2,7 @@
  * Reading, deleting and mounting blobs (distribution-spec: "Pulling blobs",
  * "Deleting Blobs", "Mounting a blob from another repository").
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { RegistryError } from '../oci/errors.js';
 import { parseDigest, type Digest } from '../oci/digest.js';
 import { blobPath } from '../storage/paths.js';
@@ -12,6 +12,8 @@ import type { RegistryDeps } from './deps.js';
 export interface BlobInfo {
   digest: string;
   size: number;
+  /** A manifest's bytes, kept by the metadata store rather than blob storage. */
+  body?: Buffer;
 }
 
 /** A byte range, inclusive on both ends, already checked against the size. */
@@ -71,12 +73,20 @@ export function createBlobService(deps: RegistryDeps): BlobService {
       const blob = await metadata.getRepositoryBlob(repo, digest.value);
       if (blob !== undefined) return { digest: digest.value, size: blob.size };
       // A repository's manifests are blobs too (content-addressed, same store).
+      // Their bytes are kept with the record (older ones: in blob storage).
       const manifest = await metadata.getManifest(repo, digest.value);
-      if (manifest !== undefined) return { digest: digest.value, size: manifest.size };
+      if (manifest !== undefined) {
+        const body = await metadata.getManifestBody(repo, digest.value);
+        return body === undefined ? { digest: digest.value, size: manifest.size } : { digest: digest.value, size: manifest.size, body };
+      }
       return unknown(repo, digest.value);
     },
 
     async open(repo, info, range, signal) {
+      if (info.body !== undefined) {
+        const bytes = range === undefined ? info.body : info.body.subarray(range.start, range.end + 1);
+        return Readable.from([bytes], { objectMode: false });
+      }
       const path = blobPath(parseDigest(info.digest));
       try {
         const options: { offset?: number; length?: number; signal?: AbortSignal } = {};
@@ -98,7 +108,7 @@ export function createBlobService(deps: RegistryDeps): BlobService {
     },
 
     async redirectUrl(info, method) {
-      if (storage.redirectUrl === undefined) return undefined;
+      if (storage.redirectUrl === undefined || info.body !== undefined) return undefined;
       return storage.redirectUrl(blobPath(parseDigest(info.digest)), { method, expiresIn: 900 });
     },
 

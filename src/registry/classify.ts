@@ -57,7 +57,7 @@ export async function reclassifyManifests(
           if (identified.artifactType !== listing.artifactType) {
             const references = await metadata.getReferences(repo, listing.digest);
             const manifest = { ...recordOf(listing), artifactType: identified.artifactType };
-            await metadata.putManifest({ manifest, references, tags: [] });
+            await metadata.putManifest({ manifest, body, references, tags: [] });
             changed++;
           }
           if (checked % 1000 === 0) logger.info({ checked, changed }, 'classifying stored manifests');

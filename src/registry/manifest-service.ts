@@ -2,10 +2,12 @@
  * Pushing, pulling and deleting manifests (distribution-spec: "Pushing
  * Manifests", "Pulling manifests", "Deleting Manifests").
  *
- * Write order: the bytes are stored at their content address first, then one
- * metadata transaction records the manifest, its references, its tags, its
- * subject and its events. Manifest bytes are immutable, so a small cache by
- * digest is always correct.
+ * Write order: one metadata transaction records the manifest with its exact
+ * bytes, its references, its tags, its subject and its events, so a push is
+ * one durable commit (the SQLite store group-commits concurrent pushes into
+ * one WAL sync). Manifests recorded before the metadata store kept their
+ * bytes are read from blob storage at their content address. Manifest bytes
+ * are immutable, so a small cache by digest is always correct.
  */
 import { RegistryError } from '../oci/errors.js';
 import { digestOf, parseDigest } from '../oci/digest.js';
@@ -127,7 +129,9 @@ export function createManifestService(deps: RegistryDeps): ManifestService {
   async function readBytes(record: ManifestRecord): Promise<Buffer> {
     const hit = cache.get(record.digest);
     if (hit !== undefined) return hit;
-    const body = await storage.getContent(blobPath(parseDigest(record.digest)));
+    const body =
+      (await metadata.getManifestBody(record.repo, record.digest)) ??
+      (await storage.getContent(blobPath(parseDigest(record.digest))));
     cache.set(record.digest, body);
     return body;
   }
@@ -172,8 +176,6 @@ export function createManifestService(deps: RegistryDeps): ManifestService {
         createdAt: deps.clock(),
       };
       await deps.quota?.check(repo, { digest, size: body.byteLength });
-      const path = blobPath(parseDigest(digest));
-      if ((await storage.stat(path)) === undefined) await storage.putContent(path, body);
       const target = {
         mediaType: manifest.mediaType,
         digest,
@@ -190,15 +192,13 @@ export function createManifestService(deps: RegistryDeps): ManifestService {
       await guarded(() =>
         metadata.putManifest({
           manifest: record,
+          body,
           references: { blobs: refs.blobs, manifests: refs.manifests },
           tags,
           immutableTags: immutable.immutableOf(repo, tags),
           events,
         }),
       );
-      // GC may have reclaimed bytes it saw unreferenced just before this push
-      // linked them (gc/blob-reclaimer.ts): store them again before answering.
-      if ((await storage.stat(path)) === undefined) await storage.putContent(path, body);
       const result: PushManifestResult = { digest, tags, warnings, record };
       if (manifest.subject !== undefined) result.subject = manifest.subject.digest;
       return result;

@@ -398,6 +398,27 @@ describe('manifests with the default configuration', () => {
     });
   });
 
+  it('a manifest is also a blob of its repository: GET, HEAD and Range by its digest; not elsewhere; gone with it', async () => {
+    const img = oddlyFormatted(image());
+    await client.push('manifest-as-blob/app', img, 'v1');
+    const path = `/v2/manifest-as-blob/app/blobs/${img.digest}`;
+    const get = await client.request(path);
+    assert.equal(get.status, 200);
+    assert.equal(get.headers.get('docker-content-digest'), img.digest);
+    assert.deepEqual(Buffer.from(await get.arrayBuffer()), Buffer.from(img.bytes));
+    const head = await client.request(path, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-length'), String(img.bytes.byteLength));
+    const range = await client.request(path, { headers: { range: 'bytes=2-9' } });
+    assert.equal(range.status, 206);
+    assert.equal(range.headers.get('content-range'), `bytes 2-9/${img.bytes.byteLength}`);
+    assert.deepEqual(Buffer.from(await range.arrayBuffer()), Buffer.from(img.bytes).subarray(2, 10));
+    await client.push('manifest-as-blob/other', image(), 'v1');
+    await assertError(await client.request(`/v2/manifest-as-blob/other/blobs/${img.digest}`), 404, 'BLOB_UNKNOWN');
+    assert.equal((await client.request(`/v2/manifest-as-blob/app/manifests/${img.digest}`, { method: 'DELETE' })).status, 202);
+    await assertError(await client.request(path), 404, 'BLOB_UNKNOWN');
+  });
+
   describe('not found', () => {
     it('GET and HEAD in an unknown repository are NAME_UNKNOWN', async () => {
       await assertError(await client.request('/v2/nowhere/at-all/manifests/latest'), 404, 'NAME_UNKNOWN');

@@ -159,8 +159,8 @@ describe('crash safety: SIGKILL mid-push, restart, verify', () => {
     const stored = await assertBlobFilesHashToTheirNames(storageRoot);
     for (const b of [big, mono, single]) assert.ok(!stored.has(b.digest), `no file for interrupted ${b.digest}`);
     for (const b of ledger.blobs.values()) assert.ok(stored.has(b.digest), `file for acknowledged blob ${b.digest}`);
-    for (const m of ledger.manifests.values())
-      assert.ok(stored.has(m.digest), `file for acknowledged manifest ${m.digest}`);
+    // Acknowledged manifests' bytes live in the metadata store with their
+    // records; the previous test read every one of them back over HTTP.
   });
 
   it('after restart: the interrupted chunked upload resumes from its acknowledged offset, or is cleanly unknown', async (t) => {

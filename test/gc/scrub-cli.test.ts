@@ -14,7 +14,9 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { RegistryClient } from '../helpers/client.js';
 import { blob, image } from '../helpers/builders.js';
 import { fsOnly } from '../helpers/backend.js';
+import Database from 'better-sqlite3';
 import { scrubBlobs } from '../../src/registry/gc/scrub.js';
+import { describeScrubReport } from '../../src/cli/scrub.js';
 import type { GcReport } from '../../src/registry/gc/collector.js';
 import type { RetentionReport } from '../../src/registry/gc/retention.js';
 import { assertBlob, assertGone, assertManifest, assertPullable, del } from './helpers.js';
@@ -69,19 +71,27 @@ describe('scrub', () => {
     await assertPullable(client, 'scrub/app', healthy);
   });
 
-  it('flags a corrupted manifest as a manifest and keeps its record (re-push it)', async (t) => {
+  it('flags corrupted manifest bytes in the metadata store with their repository and keeps the record (re-push it)', async (t) => {
     if (fsOnly(t)) return;
     const img = image();
     await client.push('scrub/manifest', img, 'v1');
-    writeFileSync(
-      fileOf(server.dataDir, img.digest),
-      Buffer.from(img.bytes.toString().replace('"schemaVersion":2', '"schemaVersion":3')),
-    );
+    // Corrupt the stored bytes behind the server's back, as a bad disk would.
+    const db = new Database(join(server.dataDir, 'berth.db'));
+    try {
+      const bad = Buffer.from(img.bytes.toString().replace('"schemaVersion":2', '"schemaVersion":3'));
+      const changed = db
+        .prepare('UPDATE manifests SET body = ? WHERE repo = ? AND digest = ?')
+        .run(bad, 'scrub/manifest', img.digest).changes;
+      assert.equal(changed, 1);
+    } finally {
+      db.close();
+    }
     const report = await scrubBlobs(server.registry.deps, { quarantine: true });
     assert.deepEqual(
-      report.corrupt.map((c) => [c.digest, c.manifest]),
-      [[img.digest, true]],
+      report.corrupt.map((c) => [c.digest, c.manifest, c.repository, c.quarantinedTo]),
+      [[img.digest, true, 'scrub/manifest', undefined]],
     );
+    assert.match(describeScrubReport(report), /CORRUPT manifest scrub\/manifest@sha256:[0-9a-f]{64} \(metadata store\).*re-push it/);
     await client.pushManifest('scrub/manifest', 'v1', img);
     await assertManifest(client, 'scrub/manifest', img, 'v1');
   });
@@ -157,7 +167,8 @@ describe('berth gc, retention and scrub on the command line', () => {
     assert.equal(dry.code, 0, dry.stderr);
     const wouldFree = JSON.parse(dry.stdout) as GcReport;
     assert.ok(wouldFree.freedBlobs.some((b) => b.digest === garbage.digest));
-    assert.ok(wouldFree.freedBlobs.some((b) => b.digest === old.digest));
+    // The retained-away image's config and layer (its manifest bytes went with its record).
+    for (const b of old.blobs ?? []) assert.ok(wouldFree.freedBlobs.some((f) => f.digest === b.digest), b.digest);
     const real = await berth(['gc', '--config', configFile]);
     assert.equal(real.code, 0, real.stderr);
     assert.match(real.stderr, /gc: sweeping unreferenced blobs/, 'progress on stderr');

@@ -29,6 +29,25 @@ export function manifestTests(factory: StoreFactory): void {
       assert.deepEqual(await store.putManifest(push({ ...first, repo: 'copy' })), { created: true, movedTags: [] });
     });
 
+    test('the bytes given with a manifest come back exactly, per repository, and survive a re-record without them', async (store) => {
+      const m = imageManifest('app', 'bytes');
+      // Every byte value, a NUL and bytes that are not UTF-8: stored as binary, not text.
+      const body = Buffer.concat([Buffer.from('{"schemaVersion":2}\u0000'), Buffer.from(Array.from({ length: 256 }, (_, i) => i))]);
+      await store.putManifest({ ...push(m), body });
+      assert.deepEqual(await store.getManifestBody('app', m.digest), body);
+      assert.equal(await store.getManifestBody('other', m.digest), undefined);
+      assert.equal(await store.getManifestBody('app', imageManifest('app', 'unknown').digest), undefined);
+      await store.putManifest(push({ ...m, artifactType: 'application/vnd.example.reclassified' }));
+      assert.deepEqual(await store.getManifestBody('app', m.digest), body, 'a re-record without bytes keeps them');
+      const bare = imageManifest('app', 'bare');
+      await store.putManifest(push(bare));
+      assert.equal(await store.getManifestBody('app', bare.digest), undefined, 'recorded without bytes');
+      await store.putManifest({ ...push(bare), body: Buffer.from('late') });
+      assert.deepEqual(await store.getManifestBody('app', bare.digest), Buffer.from('late'));
+      await store.deleteManifest('app', m.digest);
+      assert.equal(await store.getManifestBody('app', m.digest), undefined, 'deleted with its record');
+    });
+
     test('tags point at a manifest; tagsOf is sorted', async (store) => {
       const m = imageManifest('app', 'm');
       await store.putManifest(push(m, { tags: ['v1', 'latest', 'V1', 'v1'] }));

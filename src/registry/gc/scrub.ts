@@ -1,5 +1,6 @@
 /**
- * `berth scrub`: verifies every stored blob against its digest.
+ * `berth scrub`: verifies every stored blob, and every manifest's bytes kept
+ * by the metadata store, against its digest.
  *
  * Each file under `blobs/` is streamed through a hasher (never buffered,
  * whatever its size). A file whose bytes do not hash to the digest in its
@@ -7,10 +8,11 @@
  * blob record (and links) are dropped, so clients get 404 BLOB_UNKNOWN and
  * can push the blob again, rather than bad bytes. Manifests whose own bytes
  * are corrupt keep their records (their tags would go with them): re-push
- * them. The report says which repositories hold each corrupt digest.
+ * them. Manifest bytes kept with their records are checked the same way and
+ * reported with their repository; quarantine leaves them (re-push them).
  */
 import type { Logger } from 'pino';
-import { createDigester, type Digest } from '../../oci/digest.js';
+import { createDigester, digestOf, parseDigest, type Digest } from '../../oci/digest.js';
 import type { MetadataStore } from '../../metadata/store.js';
 import type { StorageDriver } from '../../storage/driver.js';
 import { BLOBS_ROOT, blobDigestFromPath, quarantinePath } from '../../storage/paths.js';
@@ -39,6 +41,8 @@ export interface CorruptBlob {
   quarantinedTo?: string;
   /** True when a manifest record has this digest (its record is kept). */
   manifest: boolean;
+  /** For manifest bytes kept by the metadata store: the repository whose record holds them. */
+  repository?: string;
 }
 
 export interface ScrubReport {
@@ -97,8 +101,45 @@ export async function scrubBlobs(deps: ScrubDeps, options: ScrubOptions = {}): P
     }
     if (report.checked % 100 === 0) progress();
   }
+  await scrubManifestBodies(deps, report, options, progress);
   progress();
   return report;
+}
+
+/** Checks the manifest bytes the metadata store keeps, repository by repository. */
+async function scrubManifestBodies(
+  deps: ScrubDeps,
+  report: ScrubReport,
+  options: ScrubOptions,
+  progress: () => void,
+): Promise<void> {
+  const { metadata } = deps;
+  for (let lastRepo: string | undefined; ; ) {
+    const repos = await metadata.listRepositories(lastRepo === undefined ? { limit: 500 } : { last: lastRepo, limit: 500 });
+    for (const repo of repos.items) {
+      for (let last: string | undefined; ; ) {
+        const page = await metadata.listManifests(repo, last === undefined ? { limit: 500 } : { last, limit: 500 });
+        for (const listing of page.items) {
+          options.signal?.throwIfAborted();
+          const body = await metadata.getManifestBody(repo, listing.digest);
+          if (body === undefined) continue; // older record: its bytes are a blob, checked above
+          const actual = digestOf(body, parseDigest(listing.digest).algorithm);
+          report.checked++;
+          report.bytes += body.byteLength;
+          if (actual !== listing.digest) {
+            deps.logger.error({ repo, digest: listing.digest, actual }, 'stored manifest bytes do not match their digest');
+            const path = `metadata:${repo}@${listing.digest}`;
+            report.corrupt.push({ digest: listing.digest, path, size: body.byteLength, actual, manifest: true, repository: repo });
+          }
+          if (report.checked % 100 === 0) progress();
+        }
+        last = page.items.at(-1)?.digest;
+        if (!page.more || last === undefined) break;
+      }
+    }
+    lastRepo = repos.items.at(-1);
+    if (!repos.more || lastRepo === undefined) break;
+  }
 }
 
 /** True when some repository holds a manifest with this digest. */
