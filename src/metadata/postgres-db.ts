@@ -232,6 +232,15 @@ function createExecutor(
     async get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined> {
       return (await query('get', sql, params)).rows[0] as T | undefined;
     },
+    async column<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+      check('column');
+      const result = await queryable.query<unknown[]>({
+        text: rewrite(sql),
+        values: params === undefined ? [] : [...params],
+        rowMode: 'array',
+      });
+      return result.rows.map((row) => row[0] as T);
+    },
     async run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }> {
       return { changes: (await query('run', sql, params)).rowCount ?? 0 };
     },

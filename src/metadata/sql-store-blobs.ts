@@ -7,7 +7,7 @@
  */
 import type { BlobRecord, MetadataStore, Page, PageRequest } from './store.js';
 import type { SqlDb } from './sql-db.js';
-import { Where, emptyPage, ensureRepository, fetchPage, insertEvents, num, placeholders } from './sql-store-support.js';
+import { Where, emptyPage, ensureRepository, fetchColumnPage, fetchPage, insertEvents, num, placeholders } from './sql-store-support.js';
 
 type RepositoryAndBlobMethods = Pick<
   MetadataStore,
@@ -48,13 +48,13 @@ export function sqlRepositoryAndBlobMethods(db: SqlDb): RepositoryAndBlobMethods
 
     listRepositories(page: PageRequest): Promise<Page<string>> {
       const where = new Where().and(HAS_CONTENT);
-      return fetchPage(db, 'SELECT r.name FROM repositories r', where, 'r.name', page, (row: { name: string }) => row.name);
+      return fetchColumnPage(db, 'SELECT r.name FROM repositories r', where, 'r.name', page);
     },
 
     listRepositoriesWithTypes(artifactTypes: string[], page: PageRequest): Promise<Page<string>> {
       if (artifactTypes.length === 0) return emptyPage(page);
       const where = new Where().and(`artifact_type IN (${placeholders(artifactTypes.length)})`, ...artifactTypes);
-      return fetchPage(db, 'SELECT DISTINCT repo FROM manifests', where, 'repo', page, (row: { repo: string }) => row.repo);
+      return fetchColumnPage(db, 'SELECT DISTINCT repo FROM manifests', where, 'repo', page);
     },
 
     async getBlob(digest: string): Promise<BlobRecord | undefined> {

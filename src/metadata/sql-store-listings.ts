@@ -14,7 +14,7 @@ import type {
 } from './store.js';
 import type { SqlDb } from './sql-db.js';
 import { MANIFEST_COLUMNS, decodeManifest, type ManifestRow } from './sql-store-manifests.js';
-import { Where, decodeAnnotations, emptyPage, fetchPage, num, placeholders } from './sql-store-support.js';
+import { Where, decodeAnnotations, emptyPage, fetchColumnPage, fetchPage, num, placeholders } from './sql-store-support.js';
 
 type ListingMethods = Pick<MetadataStore, 'listTags' | 'listManifests' | 'listReferrers' | 'countByArtifactType'>;
 
@@ -41,7 +41,7 @@ export function sqlListingMethods(db: SqlDb): ListingMethods {
   return {
     listTags(repo: string, page: PageRequest): Promise<Page<string>> {
       const where = new Where().and('repo = ?', repo);
-      return fetchPage(db, 'SELECT name FROM tags', where, 'name', page, (row: { name: string }) => row.name);
+      return fetchColumnPage(db, 'SELECT name FROM tags', where, 'name', page);
     },
 
     async listManifests(repo: string, query: ArtifactQuery): Promise<Page<ManifestListing>> {

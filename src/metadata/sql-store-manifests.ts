@@ -118,11 +118,7 @@ export function sqlManifestMethods(db: SqlDb): ManifestMethods {
     },
 
     async tagsOf(repo: string, digest: string): Promise<string[]> {
-      const rows = await db.all<{ name: string }>('SELECT name FROM tags WHERE repo = ? AND digest = ? ORDER BY name', [
-        repo,
-        digest,
-      ]);
-      return rows.map((row) => row.name);
+      return db.column<string>('SELECT name FROM tags WHERE repo = ? AND digest = ? ORDER BY name', [repo, digest]);
     },
 
     deleteManifest(repo, digest, events, guard): Promise<ManifestRecord | undefined> {

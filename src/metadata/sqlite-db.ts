@@ -51,21 +51,28 @@ class Connection {
 
   constructor(readonly db: Database.Database) {}
 
-  statement(sql: string): Database.Statement {
-    let stmt = this.statements.get(sql);
+  /** The prepared statement for `sql`; with `pluck`, one that returns the first column only. */
+  statement(sql: string, pluck = false): Database.Statement {
+    const key = pluck ? `\u0000pluck ${sql}` : sql;
+    let stmt = this.statements.get(key);
     if (stmt === undefined) {
       stmt = this.db.prepare(sql);
+      if (pluck) stmt.pluck(true);
       if (this.statements.size >= STATEMENT_CACHE_SIZE) {
         const oldest = this.statements.keys().next();
         if (oldest.done !== true) this.statements.delete(oldest.value);
       }
-      this.statements.set(sql, stmt);
+      this.statements.set(key, stmt);
     }
     return stmt;
   }
 
   all<T>(sql: string, params: readonly SqlValue[]): T[] {
     return this.statement(sql).all(...params) as T[];
+  }
+
+  column<T>(sql: string, params: readonly SqlValue[]): T[] {
+    return this.statement(sql, true).all(...params) as T[];
   }
 
   get<T>(sql: string, params: readonly SqlValue[]): T | undefined {
@@ -226,6 +233,10 @@ function createSqliteDb(writer: Connection, reader: Connection, durable: () => P
       return read(sql, (c) => c.get<T>(sql, params));
     },
 
+    column<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+      return read(sql, (c) => c.column<T>(sql, params));
+    },
+
     run(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
       return writeDurably('run', () => writer.run(sql, params));
     },
@@ -249,6 +260,7 @@ function createSqliteDb(writer: Connection, reader: Connection, durable: () => P
         const tx: SqlExecutor = {
           all: <R>(sql: string, params: readonly SqlValue[] = []) => onTx(() => writer.all<R>(sql, params)),
           get: <R>(sql: string, params: readonly SqlValue[] = []) => onTx(() => writer.get<R>(sql, params)),
+          column: <R>(sql: string, params: readonly SqlValue[] = []) => onTx(() => writer.column<R>(sql, params)),
           run: (sql: string, params: readonly SqlValue[] = []) => onTx(() => writer.run(sql, params)),
         };
         writer.run('BEGIN IMMEDIATE', []);
