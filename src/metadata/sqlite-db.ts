@@ -24,7 +24,7 @@
  * the frames are in the OS page cache).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 import type { SqlDb, SqlExecutor, SqlValue } from './sql-db.js';
 
@@ -131,7 +131,7 @@ export function openSqliteDb(path: string, options: SqliteDbOptions = {}): SqlDb
     writeDb.close();
     throw error;
   }
-  const durable = options.synchronous !== 'NORMAL' ? createWalSync(`${path}-wal`) : () => Promise.resolve();
+  const durable = options.synchronous !== 'NORMAL' ? createWalSync(`${path}-wal`) : NO_WAL_SYNC;
   return createSqliteDb(new Connection(writeDb), new Connection(readDb), durable);
 }
 
@@ -141,23 +141,25 @@ export function openSqliteDb(path: string, options: SqliteDbOptions = {}): SqlDb
  * time, each covering every commit made before it started. A missing WAL
  * (checkpointed into the database file and removed at close) has nothing left
  * to sync. Rejects with the sync's error; the next call tries again.
+ *
+ * The WAL stays open between syncs (one thread-pool call per sync instead of
+ * three). That handle keeps naming the live WAL: SQLite deletes the WAL only
+ * when the last connection to the database closes, and this process holds
+ * two until `close`, which closes the handle too; a checkpoint rewinds the
+ * WAL in place (same file).
  */
-function createWalSync(walPath: string): () => Promise<void> {
+function createWalSync(walPath: string): WalSync {
   let requested = 0;
   let synced = 0;
   let running: Promise<void> | undefined;
+  let handle: FileHandle | undefined;
 
   const syncOnce = async (): Promise<void> => {
-    const handle = await open(walPath, 'r').catch((err: unknown) => {
+    handle ??= await open(walPath, 'r').catch((err: unknown) => {
       if ((err as { code?: unknown }).code === 'ENOENT') return undefined;
       throw err;
     });
-    if (handle === undefined) return;
-    try {
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
+    await handle?.datasync();
   };
   const pump = (): Promise<void> => {
     running ??= (async () => {
@@ -173,13 +175,29 @@ function createWalSync(walPath: string): () => Promise<void> {
     })();
     return running;
   };
-  return async () => {
-    const mine = ++requested;
-    while (synced < mine) await pump();
+  return {
+    async sync() {
+      const mine = ++requested;
+      while (synced < mine) await pump();
+    },
+    async close() {
+      await running?.catch(() => undefined);
+      await handle?.close();
+      handle = undefined;
+    },
   };
 }
 
-function createSqliteDb(writer: Connection, reader: Connection, durable: () => Promise<void>): SqlDb {
+interface WalSync {
+  /** Resolves once everything committed before the call is on disk. */
+  sync(): Promise<void>;
+  /** Closes the WAL handle (after a sync in progress). */
+  close(): Promise<void>;
+}
+
+const NO_WAL_SYNC: WalSync = { sync: () => Promise.resolve(), close: () => Promise.resolve() };
+
+function createSqliteDb(writer: Connection, reader: Connection, durable: WalSync): SqlDb {
   const exclusive = createMutex();
   // Marks the async context of a transaction's callback, so that a call on
   // the db (instead of the tx) from inside it fails instead of deadlocking.
@@ -205,7 +223,7 @@ function createSqliteDb(writer: Connection, reader: Connection, durable: () => P
   /** A write that resolves once it is durable. */
   async function writeDurably<T>(what: string, fn: () => T): Promise<T> {
     const result = await write(what, fn);
-    await durable();
+    await durable.sync();
     return result;
   }
 
@@ -277,7 +295,7 @@ function createSqliteDb(writer: Connection, reader: Connection, durable: () => P
       });
       // Outside the mutex: the next transaction runs while this one's WAL frames reach the disk.
       return committed.then(async (result) => {
-        await durable();
+        await durable.sync();
         return result;
       });
     },
@@ -291,11 +309,11 @@ function createSqliteDb(writer: Connection, reader: Connection, durable: () => P
     async close(): Promise<void> {
       if (closed) return;
       checkUsable('close');
-      await exclusive(() => {
+      await exclusive(async () => {
         closed = true;
+        await durable.close();
         reader.db.close();
         writer.db.close();
-        return Promise.resolve();
       });
     },
   };
