@@ -4,6 +4,8 @@
  * §14 for ranges).
  */
 import { after, before, describe, it } from 'node:test';
+import http from 'node:http';
+import { readdirSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { assertError, RegistryClient } from '../helpers/client.js';
@@ -39,6 +41,30 @@ describe('blob GET and HEAD', () => {
     assert.equal(res.headers.get('content-length'), '100');
     assert.equal(res.headers.get('docker-content-digest'), hundred.digest);
     assert.equal(res.headers.get('accept-ranges'), 'bytes');
+    assert.deepEqual(await bytesOf(res), hundred.bytes);
+  });
+
+  it('a client that goes away mid-body releases the stored file; whole reads afterwards still work', async (t) => {
+    if (process.platform !== 'linux') return t.skip('counts /proc/self/fd');
+    const big = await pushed(client, REPO, blob(32 * 1024 * 1024));
+    const openFds = (): number => readdirSync('/proc/self/fd').length;
+    const before = openFds();
+    for (let i = 0; i < 5; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const req = http.get(`${server.url}/v2/${REPO}/blobs/${big.digest}`, { agent: false }, (res) => {
+          assert.equal(res.statusCode, 200);
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+      });
+    }
+    // The server closes its side asynchronously: wait (bounded) until the descriptors are back.
+    for (let i = 0; i < 200 && openFds() > before; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.ok(openFds() <= before, `open descriptors: ${openFds()} now, ${before} before the abandoned reads`);
+    const res = await client.request(`/v2/${REPO}/blobs/${hundred.digest}`);
     assert.deepEqual(await bytesOf(res), hundred.bytes);
   });
 
