@@ -147,9 +147,11 @@ export function createUploadService(deps: RegistryDeps): UploadService {
     let writer: StorageWriter;
     try {
       // Resume exactly at the recorded offset: bytes a crashed chunk left past it are dropped.
+      // deferSync: a chunk survives a crash of berth at once, and the blob is
+      // made durable by one sync when finish() moves it into place.
       writer = await storage.writer(
         uploadDataPath(session.id),
-        session.offset > 0 ? { append: true, expectedSize: session.offset } : { append: false },
+        session.offset > 0 ? { append: true, expectedSize: session.offset, deferSync: true } : { append: false, deferSync: true },
       );
     } catch (err) {
       if (!(err instanceof StorageSizeMismatchError)) throw err;

@@ -8,8 +8,10 @@
  *
  * Guarantees every driver gives:
  * - `putContent` and `writer(...).commit()` are durable when they resolve and
- *   atomic: a reader sees the old content or the new, never a prefix.
- * - `move` is atomic and replaces an existing destination.
+ *   atomic: a reader sees the old content or the new, never a prefix (a
+ *   writer opened with `deferSync` is the one exception, see there).
+ * - `move` is atomic, replaces an existing destination, and the moved file's
+ *   bytes are durable when it resolves.
  * - Missing paths: `stat` resolves undefined; `reader`/`getContent` reject
  *   with {@link StorageNotFoundError}; `delete` of a missing path resolves.
  * - Paths are validated with `assertStoragePath` before any I/O.
@@ -46,6 +48,15 @@ export interface WriterOptions {
    * data is gone: the writer rejects with {@link StorageSizeMismatchError}.
    */
   expectedSize?: number;
+  /**
+   * `commit()` puts the bytes in the file (readable, and they survive a crash
+   * of the process) without waiting for the disk; a later `move` of the file
+   * makes them durable. For the chunks of an upload in progress: only the
+   * completed blob must survive power loss, and one sync at the end replaces
+   * one per chunk. After a power loss the file may be shorter than committed
+   * ({@link StorageSizeMismatchError} on the next append).
+   */
+  deferSync?: boolean;
 }
 
 /**

@@ -178,7 +178,7 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
           await handle.close();
           throw err;
         }
-        return createFileWriter(handle, initial, durable, {
+        return createFileWriter(handle, initial, durable, writerOptions.deferSync !== true, {
           commit: async () => {
             if (created) await syncDir(dirname(abs));
           },
@@ -189,7 +189,7 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
         });
       }
       const temp = await openTemp();
-      return createFileWriter(temp.handle, 0, durable, {
+      return createFileWriter(temp.handle, 0, durable, writerOptions.deferSync !== true, {
         commit: () => publish(temp.path, abs),
         cancel: () => unlink(temp.path).catch(ignore),
       });
@@ -200,6 +200,8 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
       const target = full(to);
       const info = await stat(source).catch(orUndefinedIfMissing);
       if (!info?.isFile()) throw new StorageNotFoundError(from);
+      // Its bytes may have been committed with deferSync: one sync for them all.
+      if (durable) await withHandle(source, 'r', (handle) => handle.sync());
       await publish(source, target).catch((err: unknown) => {
         throw isMissing(err) ? new StorageNotFoundError(from) : err;
       });
@@ -240,8 +242,15 @@ interface FinishHooks {
  * the background, so the disk writes while the upload continues and the
  * commit's `fsync` has only the tail left to flush. The writer holds on to
  * the chunks it is given until they are written: callers must not reuse them.
+ * Without `syncOnCommit` (deferSync), the commit leaves the tail to a later sync.
  */
-function createFileWriter(handle: FileHandle, initial: number, durable: boolean, hooks: FinishHooks): StorageWriter {
+function createFileWriter(
+  handle: FileHandle,
+  initial: number,
+  durable: boolean,
+  syncOnCommit: boolean,
+  hooks: FinishHooks,
+): StorageWriter {
   let queue: Uint8Array[] = [];
   let queued = 0;
   let size = initial;
@@ -352,7 +361,7 @@ function createFileWriter(handle: FileHandle, initial: number, durable: boolean,
         'commit',
         async () => {
           await flush();
-          if (durable) await handle.sync();
+          if (durable && syncOnCommit) await handle.sync();
           await closeHandle();
           await hooks.commit();
         },

@@ -243,6 +243,24 @@ export function storageDriverSuite(name: string, factory: () => Promise<DriverHa
         await writer.cancel();
         assert.ok((await driver().getContent('w/resume')).equals(first));
       });
+      it('deferSync commits are readable and appendable; a move then places every byte', async () => {
+        const parts = [randomBytes(3000), randomBytes(1024 * 1024 + 5), randomBytes(7)];
+        let committed = 0;
+        for (const part of parts) {
+          const options = committed === 0 ? { append: false, deferSync: true } : { append: true, expectedSize: committed, deferSync: true };
+          const writer = await driver().writer('w/deferred', options);
+          assert.equal(writer.size, committed);
+          await writer.write(part);
+          await writer.commit();
+          committed += part.length;
+          assert.equal((await driver().stat('w/deferred'))?.size, committed);
+        }
+        const whole = Buffer.concat(parts);
+        assert.ok((await driver().getContent('w/deferred')).equals(whole));
+        await driver().move('w/deferred', 'w/placed/deferred');
+        assert.ok((await driver().getContent('w/placed/deferred')).equals(whole));
+        assert.equal(await driver().stat('w/deferred'), undefined);
+      });
       it('append false replaces an existing file', async () => {
         await driver().putContent('w/replace', randomBytes(5000));
         const data = randomBytes(17);
