@@ -33,7 +33,10 @@ export type SendResult = { ok: true; status: number } | { ok: false; error: stri
 /** What `GET /v2/_berth/webhooks` may show of an endpoint: no secret, no header values. */
 export interface WebhookDescription {
   name: string;
-  /** Scheme, host and path; the query string is left out (it may carry a token). */
+  /**
+   * Scheme and host only: chat and CI webhook URLs carry their secret in the
+   * path (`/services/T…/B…/<token>`) or the query, so neither is shown.
+   */
   url: string;
   format: 'distribution' | 'cloudevents';
   actions: NotificationAction[] | 'all';
@@ -143,7 +146,7 @@ export function createWebhookSink(endpoint: WebhookEndpoint, options: WebhookSin
       const url = new URL(endpoint.url);
       return {
         name: endpoint.name,
-        url: `${url.protocol}//${url.host}${url.pathname}`,
+        url: `${url.protocol}//${url.host}`,
         format: endpoint.format,
         actions: endpoint.actions ?? 'all',
         repositories: endpoint.repositories ?? 'all',

@@ -196,8 +196,10 @@ describe('webhooks', () => {
     assert.equal(status.retryAt, '2026-03-01T12:00:01.000Z', 'first retry after 1 s');
     assert.equal(status.signed, true);
     assert.deepEqual(status.headerNames, ['Authorization']);
+    assert.equal(status.url, new URL(receiver.url).origin, 'scheme and host only: a path can hold the secret');
     const text = JSON.stringify(body);
     assert.ok(!text.includes('hidden-secret') && !text.includes('Bearer tok'), 'no secret or header value shown');
+    assert.ok(!text.includes('/flaky'), 'the URL path is not shown');
 
     await server.webhooks.drain();
     assert.deepEqual(time.sleeps, [1000, 2000], 'waited 1 s then 2 s (injected sleep)');
