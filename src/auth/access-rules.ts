@@ -105,6 +105,26 @@ function compileRule(rule: AccessRuleConfig, groups: Record<string, string[]>, w
   return compiled;
 }
 
+/**
+ * The user names a list of principals covers (user names and `@group`s), e.g. `auth.admins`.
+ *
+ * @throws AccessRuleError naming `where[i]` for an unknown group or an invalid name.
+ * @example
+ * compilePrincipals(['root', '@ops'], { ops: ['alice'] }, 'auth.admins'); // Set { 'root', 'alice' }
+ */
+export function compilePrincipals(principals: readonly string[], groups: Record<string, string[]>, where: string): ReadonlySet<string> {
+  const users = new Set<string>();
+  principals.forEach((principal, i) => {
+    if (principal.startsWith('@')) {
+      const members = groups[principal.slice(1)];
+      if (members === undefined) throw new AccessRuleError(`${where}[${i}]: no group "${principal.slice(1)}" in auth.groups`);
+      for (const user of members) users.add(user);
+    } else if (USER_NAME.test(principal)) users.add(principal);
+    else throw new AccessRuleError(`${where}[${i}]: "${principal}" is not a user name or @group`);
+  });
+  return users;
+}
+
 function getOrAdd(map: Map<string, Set<Action>>, key: string): Set<Action> {
   let set = map.get(key);
   if (set === undefined) map.set(key, (set = new Set()));

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet } from 'jose';
 import type { Logger } from 'pino';
 import type { AuthConfig } from '../config/auth-schema.js';
-import { compileAccessPolicy, DEFAULT_AUTHENTICATED_RULES, OPEN_RULES } from './access-rules.js';
+import { compileAccessPolicy, compilePrincipals, DEFAULT_AUTHENTICATED_RULES, OPEN_RULES } from './access-rules.js';
 import { createAuth, type Auth } from './auth.js';
 import { openHtpasswd, type Htpasswd } from './htpasswd.js';
 import { loadSigningKey, type SigningKey } from './signing-key.js';
@@ -51,7 +51,8 @@ export async function authFromConfig(auth: AuthConfig | undefined, deps: AuthSet
   if (auth.mode !== 'none' && auth.htpasswd !== undefined) {
     htpasswd = await openHtpasswd({ path: resolve(auth.htpasswd), clock: deps.clock, logger });
   }
-  const base = { mode: auth.mode, policy, open: auth.rules === undefined, ...(htpasswd === undefined ? {} : { htpasswd }) };
+  const admins = compilePrincipals(auth.admins, auth.groups, 'auth.admins');
+  const base = { mode: auth.mode, policy, open: auth.rules === undefined, admins, ...(htpasswd === undefined ? {} : { htpasswd }) };
   if (auth.mode !== 'token') return createAuth(base);
 
   const t = auth.token;

@@ -27,10 +27,11 @@ export interface Caller {
 
 /**
  * What a route needs: an action on its repository, the catalog
- * (`registry:catalog:*`), or `ping` (`/v2/` and other registry-wide reads:
- * "may this caller talk to the registry at all").
+ * (`registry:catalog:*`), `ping` (`/v2/` and other registry-wide reads:
+ * "may this caller talk to the registry at all"), or `admin` (operator
+ * endpoints; see {@link Auth.admin}).
  */
-export type RouteAccess = Action | 'catalog' | 'ping';
+export type RouteAccess = Action | 'catalog' | 'ping' | 'admin';
 
 export interface Need {
   access: RouteAccess;
@@ -83,6 +84,14 @@ export interface Auth {
   permits(caller: Caller, repository: string, action: Action): boolean;
   /** Whether `repository` shows in the caller's catalog (the rules' `pull`). */
   lists(caller: Caller, repository: string): boolean;
+  /**
+   * May the caller read the operator endpoints (metrics, webhook status)?
+   * Basic credentials of a user in `auth.admins`, in every mode (a metrics
+   * scraper cannot run the token flow); mode `none`: everyone. A refusal of
+   * an anonymous or wrongly identified caller is a `challenge` (Basic), of
+   * another user a `deny`.
+   */
+  admin(authorization: string | undefined): Promise<{ decision: Decision; user?: string }>;
 }
 
 export interface AuthParts {
@@ -94,6 +103,8 @@ export interface AuthParts {
   tokens?: TokenService;
   grants?: TokenGrants;
   realm?: string;
+  /** Users who may read the operator endpoints (`auth.admins`, groups resolved). */
+  admins?: ReadonlySet<string>;
 }
 
 const ANONYMOUS: Caller = { user: undefined, via: 'anonymous' };
@@ -138,7 +149,7 @@ export function createAuth(parts: AuthParts): Auth {
     return policy.allows(caller.user, repository, action);
   }
 
-  function decideToken(caller: Caller, need: Need): Decision {
+  function decideToken(caller: Caller, need: Need & { access: Exclude<RouteAccess, 'admin'> }): Decision {
     const token = caller.token;
     const challenge = (description?: string): Decision =>
       token === undefined
@@ -160,7 +171,9 @@ export function createAuth(parts: AuthParts): Auth {
   }
 
   function decide(caller: Caller, need: Need): Decision {
-    if (mode === 'token') return decideToken(caller, need);
+    // Operator endpoints are decided from their own credentials (admin()).
+    if (need.access === 'admin') return { allowed: false, refuse: 'deny' };
+    if (mode === 'token') return decideToken(caller, { ...need, access: need.access });
     const refuse: Decision = { allowed: false, refuse: mode === 'none' || caller.user !== undefined ? 'deny' : 'challenge' };
     if (need.access === 'ping' || need.access === 'catalog') {
       return mode === 'none' || caller.user !== undefined || policy.anonymousAccess ? { allowed: true } : refuse;
@@ -168,8 +181,22 @@ export function createAuth(parts: AuthParts): Auth {
     return policy.allows(caller.user, need.repository as string, need.access) ? { allowed: true } : refuse;
   }
 
+  async function admin(header: string | undefined): Promise<{ decision: Decision; user?: string }> {
+    if (mode === 'none') return { decision: { allowed: true } };
+    const credentials = parseAuthorization(header);
+    const challenge = (description: string): { decision: Decision } => ({
+      decision: { allowed: false, refuse: 'challenge', description },
+    });
+    if (credentials?.scheme !== 'basic') return challenge('operator endpoints take the Basic credentials of a user in auth.admins');
+    const ok = htpasswd !== undefined && credentials.user !== '' && (await htpasswd.verify(credentials.user, credentials.password));
+    if (!ok) return challenge('invalid username or password');
+    const allowed = parts.admins?.has(credentials.user) === true;
+    return { decision: allowed ? { allowed: true } : { allowed: false, refuse: 'deny' }, user: credentials.user };
+  }
+
   return {
     mode,
+    admin,
     unrestricted: mode === 'none' && parts.open,
     ...(tokens === undefined ? {} : { tokens }),
     ...(parts.grants === undefined ? {} : { grants: parts.grants }),
@@ -183,7 +210,7 @@ export function createAuth(parts: AuthParts): Auth {
 
 /** The scope a challenge names for a need (token.md: push challenges ask for `pull,push`). */
 export function challengeScope(need: Need): string | undefined {
-  if (need.access === 'ping') return undefined;
+  if (need.access === 'ping' || need.access === 'admin') return undefined;
   if (need.access === 'catalog') return 'registry:catalog:*';
   const actions = need.access === 'push' ? ['pull', 'push'] : [need.access];
   return `repository:${need.repository ?? ''}:${actions.filter((a) => ACTIONS.includes(a as Action)).join(',')}`;

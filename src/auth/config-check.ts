@@ -5,7 +5,7 @@
  * loopback address unless the config says `auth: none` explicitly.
  */
 import type { AuthConfig } from '../config/auth-schema.js';
-import { AccessRuleError, compileAccessPolicy } from './access-rules.js';
+import { AccessRuleError, compileAccessPolicy, compilePrincipals } from './access-rules.js';
 
 /** True for addresses only this machine can reach. */
 export function isLoopbackHost(host: string): boolean {
@@ -67,9 +67,13 @@ export function authProblems(auth: AuthConfig): string[] {
   }
   try {
     compileAccessPolicy(auth.rules ?? [], auth.groups);
+    compilePrincipals(auth.admins, auth.groups, 'auth.admins');
   } catch (err) {
     if (!(err instanceof AccessRuleError)) throw err;
     problems.push(err.message);
+  }
+  if (auth.admins.length > 0 && auth.mode !== 'none' && auth.htpasswd === undefined) {
+    problems.push('auth.admins: admins sign in with htpasswd credentials; set auth.htpasswd');
   }
   return problems;
 }

@@ -59,6 +59,12 @@ export const AuthSchema = Type.Object(
     htpasswd: Type.Optional(Type.String({ minLength: 1, description: 'htpasswd file with bcrypt hashes (berth user add).' })),
     bcryptCost: Type.Integer({ minimum: 4, maximum: 15, default: 10, description: 'bcrypt cost `berth user add` uses.' }),
     groups: Type.Record(Type.String(), Type.Array(Type.String()), { default: {}, description: 'Group name → user names.' }),
+    admins: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description:
+        'Users and @groups who may read the operator endpoints (GET /metrics, GET /v2/_berth/webhooks) with their ' +
+        'htpasswd credentials over Basic auth, in every mode. Mode none: everyone may. Default: nobody.',
+    }),
     rules: Type.Optional(
       Type.Array(AccessRuleSchema, {
         description:

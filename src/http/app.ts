@@ -26,7 +26,7 @@ import { catalogRoutes } from './routes/catalog.js';
 import { referrerRoutes } from './routes/referrers.js';
 import { createDiscoverRoutes, type ExtensionInfo } from './routes/discover.js';
 import type { Auth } from '../auth/auth.js';
-import { createAuthGuard } from './auth-hook.js';
+import { createAdminGuard, createAuthGuard } from './auth-hook.js';
 import { registerTokenRoutes } from './routes/token.js';
 import { registerHttpMetrics, type MetricsRegistry } from './metrics.js';
 import { registerEventHooks, type EventHooksOptions } from './event-hooks.js';
@@ -107,7 +107,9 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   });
   // Before any hook that authenticates: those run inside the request context.
   if (options.events !== undefined) registerEventHooks(app, { ...options.events, registry: options.registry });
-  if (options.metrics !== undefined) registerHttpMetrics(app, options.metrics);
+  if (options.metrics !== undefined) {
+    registerHttpMetrics(app, options.metrics, options.auth === undefined ? undefined : createAdminGuard(options.auth));
+  }
   const hardening = registerHardening(app, options.registry, options.logger, options.hardening ?? {});
 
   if (options.logRequests !== false) {

@@ -46,6 +46,7 @@ export function challenge(auth: Auth, request: FastifyRequest, need: Need | unde
 /** distribution's error detail: the access the request needed. */
 function detailOf(need: Need): unknown {
   if (need.access === 'ping') return undefined;
+  if (need.access === 'admin') return { reason: 'operator endpoint: only users in auth.admins may read it' };
   if (need.access === 'catalog') return [{ Type: 'registry', Name: 'catalog', Action: '*' }];
   const actions = need.access === 'push' ? ['pull', 'push'] : [need.access];
   return actions.map((Action) => ({ Type: 'repository', Name: need.repository, Action }));
@@ -59,6 +60,27 @@ export function unauthorized(auth: Auth, request: FastifyRequest, need: Need | u
 }
 
 /**
+ * Lets through the callers {@link Auth.admin} accepts (operator endpoints:
+ * `/metrics`, `/v2/_berth/webhooks`); refuses with 401 and a Basic challenge
+ * (in every mode: these endpoints take Basic credentials) or 403 `DENIED`.
+ *
+ * @example
+ * app.get('/metrics', { preHandler: createAdminGuard(auth) }, handler);
+ */
+export function createAdminGuard(auth: Auth): (request: FastifyRequest) => Promise<void> {
+  return async (request) => {
+    const { decision, user } = await auth.admin(request.headers.authorization);
+    if (user !== undefined) request.user = user;
+    if (decision.allowed) return;
+    const need: Need = { access: 'admin' };
+    if (decision.refuse === 'deny') throw new RegistryError('DENIED', detailOf(need));
+    throw new RegistryError('UNAUTHORIZED', decision.description, {
+      headers: { 'WWW-Authenticate': `Basic realm="${BASIC_REALM}", charset="UTF-8"` },
+    });
+  };
+}
+
+/**
  * The guard `dispatch` runs before every `/v2/` handler.
  *
  * @example
@@ -67,7 +89,12 @@ export function unauthorized(auth: Auth, request: FastifyRequest, need: Need | u
  */
 export function createAuthGuard(auth: Auth, options: { publicUrl?: string } = {}): Guard {
   const base = options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl };
+  const admin = createAdminGuard(auth);
   return async (request, need): Promise<RequestPermissions> => {
+    if (need.access === 'admin') {
+      await admin(request);
+      return { permits: () => false, lists: () => false, unrestricted: false };
+    }
     let caller: Caller;
     try {
       caller = await auth.authenticate(request.headers.authorization);

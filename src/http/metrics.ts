@@ -51,7 +51,12 @@ function routeLabel(request: FastifyRequest): string {
  * @example
  * registerHttpMetrics(app, createMetricsRegistry());
  */
-export function registerHttpMetrics(app: FastifyInstance, register: MetricsRegistry): void {
+export function registerHttpMetrics(
+  app: FastifyInstance,
+  register: MetricsRegistry,
+  /** Runs before `/metrics` answers (operators only, when auth is configured). */
+  guard?: (request: FastifyRequest) => Promise<void>,
+): void {
   const registers = [register];
   const requests = new Counter({
     name: 'berth_http_requests_total',
@@ -104,7 +109,7 @@ export function registerHttpMetrics(app: FastifyInstance, register: MetricsRegis
     done();
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', guard === undefined ? {} : { preHandler: guard }, async (_request, reply) => {
     const text = await register.metrics();
     return reply.type(register.contentType).send(text);
   });

@@ -96,7 +96,7 @@ export function parseQuery(raw: string): URLSearchParams {
 function accessOf(route: V2Route, method: Method, name: string | undefined): Need {
   const declared = route.access?.[method];
   const access = declared ?? (name === undefined ? 'ping' : method === 'GET' || method === 'HEAD' ? 'pull' : method === 'DELETE' ? 'delete' : 'push');
-  if (access === 'ping' || access === 'catalog') return { access };
+  if (access === 'ping' || access === 'catalog' || access === 'admin') return { access };
   if (name === undefined) throw new Error(`route ${route.id} declares ${access} but captures no repository name`);
   return { access, repository: name };
 }

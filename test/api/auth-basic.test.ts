@@ -35,8 +35,9 @@ describe('basic auth and access rules', () => {
       config: {
         'auth.mode': 'basic',
         'auth.htpasswd': writeHtpasswd(dir),
-        'auth.groups': { devs: ['bob'] },
+        'auth.groups': { devs: ['bob'], ops: ['dave'] },
         'auth.rules': RULES,
+        'auth.admins': ['alice', '@ops'],
       },
     });
     anonymous = new RegistryClient(server.url);
@@ -66,6 +67,23 @@ describe('basic auth and access rules', () => {
     const unknown = new RegistryClient(server.url, { authorization: `Basic ${Buffer.from('mallory:x').toString('base64')}` });
     await assertChallenge(await unknown.request('/v2/public/app/manifests/v1'));
     await assertChallenge(await anonymous.request('/v2/', { headers: { authorization: 'Bearer abc.def.ghi' } }));
+  });
+
+  it('operator endpoints (/metrics, /v2/_berth/webhooks) answer admins only: 401 anonymous or wrong, 403 other users', async () => {
+    for (const path of ['/metrics', '/v2/_berth/webhooks']) {
+      await assertChallenge(await anonymous.request(path));
+      const wrong = new RegistryClient(server.url, { authorization: `Basic ${Buffer.from('alice:nope').toString('base64')}` });
+      await assertChallenge(await wrong.request(path));
+      await assertError(await client('bob').request(path), 403, 'DENIED');
+      await assertError(await client('carol').request(path), 403, 'DENIED');
+      for (const admin of ['alice', 'dave'] as const) {
+        const res = await client(admin).request(path);
+        assert.equal(res.status, 200, `${admin} (by name or @ops) reads ${path}`);
+        await res.arrayBuffer();
+      }
+    }
+    const metrics = await (await client('alice').request('/metrics')).text();
+    assert.match(metrics, /berth_http_requests_total/);
   });
 
   it('anonymous: pull allowed by $anonymous; everything else is a 401 challenge', async () => {

@@ -71,6 +71,8 @@ describe('auth configuration', () => {
       [{ 'auth.mode': 'token', 'auth.htpasswd': 'h', 'auth.token.trust': [{ issuer: 'x', jwks: 'http://sso.example.com/jwks' }] }, /auth\.token\.trust\[0\]\.jwks: use an https:\/\/ URL/],
       [{ 'auth.mode': 'basic', 'auth.htpasswd': 'h', 'auth.rules': [{ repositories: 'a/**', allow: { '@ops': ['pull'] } }] }, /auth\.rules\[0\]\.allow\.@ops: no group "ops"/],
       [{ 'auth.mode': 'basic', 'auth.htpasswd': 'h', 'auth.rules': [{ repositories: 'a/**', allow: { bob: ['write'] } }] }, /auth\.rules\.0\.allow\.bob\.0/],
+      [{ 'auth.mode': 'basic', 'auth.htpasswd': 'h', 'auth.admins': ['@ops'] }, /auth\.admins\[0\]: no group "ops"/],
+      [{ 'auth.mode': 'basic', 'auth.admins': ['root'] }, /auth\.admins: admins sign in with htpasswd credentials/],
       [{ 'auth.mode': 'sometimes' }, /auth\.mode/],
       [{ 'auth.mode': 'basic', 'auth.htpasswd': 'h', 'auth.passwords': 'x' }, /auth\.passwords: unknown option/],
     ];

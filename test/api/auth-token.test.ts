@@ -60,6 +60,7 @@ describe('token auth', () => {
         'auth.mode': 'token',
         'auth.htpasswd': writeHtpasswd(dir),
         'auth.rules': RULES,
+        'auth.admins': ['alice'],
         'auth.token.service': SERVICE,
         'auth.token.ttlSeconds': 300,
         'auth.token.leewaySeconds': 10,
@@ -85,6 +86,20 @@ describe('token auth', () => {
     await assertBearerChallenge(await anonymous.request('/v2/_catalog'), 'registry:catalog:*');
     // Basic credentials are not a token: the client is sent to the token endpoint.
     await assertBearerChallenge(await anonymous.request('/v2/team-a/app/manifests/v1', { headers: basic('alice') }), 'repository:team-a/app:pull');
+  });
+
+  it('operator endpoints take an admin’s Basic credentials (a scraper cannot run the token flow); tokens do not open them', async () => {
+    const token = await tokenFor(['repository:team-a/app:pull'], 'alice');
+    for (const path of ['/metrics', '/v2/_berth/webhooks']) {
+      const res = await anonymous.request(path, { headers: basic('alice') });
+      assert.equal(res.status, 200, path);
+      await res.arrayBuffer();
+      const anon = await anonymous.request(path);
+      assert.equal(anon.headers.get('www-authenticate'), 'Basic realm="berth", charset="UTF-8"');
+      await assertError(anon, 401, 'UNAUTHORIZED');
+      await assertError(await anonymous.request(path, { headers: bearer(token) }), 401, 'UNAUTHORIZED');
+      await assertError(await anonymous.request(path, { headers: basic('carol') }), 403, 'DENIED');
+    }
   });
 
   it('runs the whole flow: 401 challenge → GET /token with Basic credentials → Bearer request succeeds', async () => {

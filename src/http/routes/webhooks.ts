@@ -16,5 +16,6 @@ export function createWebhookRoutes(status: () => Promise<EndpointStatus[]>): V2
   async function list(ctx: RouteContext): Promise<unknown> {
     return ctx.reply.header('Cache-Control', 'no-store').send({ endpoints: await status() });
   }
-  return { id: 'berth-webhooks', pattern: /^\/v2\/_berth\/webhooks$/, methods: { GET: list } };
+  // Endpoint names, hosts, backlogs and errors are for operators (auth.admins).
+  return { id: 'berth-webhooks', pattern: /^\/v2\/_berth\/webhooks$/, methods: { GET: list }, access: { GET: 'admin' } };
 }
