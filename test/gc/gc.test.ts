@@ -225,6 +225,11 @@ describe('gc: content pushed while it runs (grace period 0)', () => {
         }
         await client.push(repo, img, `again${i}`);
         acknowledged.set(`${repo}@${img.digest}`, img);
+        // Garbage nothing brings back (manifest bytes go with their records, so
+        // without it a run may find no garbage in the short re-push window).
+        const junk = blob(512);
+        assert.equal((await client.pushBlob(repo, junk)).status, 201);
+        await del(client, `/v2/${repo}/blobs/${junk.digest}`);
         // Mount a layer another worker pushed (falls back to an upload when GC got there first).
         const other = `race/r${(worker + 1) % 4}`;
         const layer = img.blobs?.[1] ?? assert.fail();
