@@ -10,7 +10,7 @@ import type { MetadataStore, StoredEvent } from '../metadata/store.js';
 import { backoffMs, createDeliveryWorker, type DeliveryWorkerOptions } from './delivery-worker.js';
 import type { SendResult, WebhookEndpoint, WebhookSink } from './webhook-sink.js';
 
-type Outbox = Pick<MetadataStore, 'readEvents' | 'getCursor' | 'setCursor' | 'listCursors' | 'countEvents'> & {
+type Outbox = Pick<MetadataStore, 'readEvents' | 'getCursor' | 'setCursor' | 'listCursors' | 'countEvents' | 'pruneEvents'> & {
   add(...actions: string[]): void;
   cursors: Map<string, number>;
 };
@@ -31,6 +31,8 @@ function outbox(): Outbox {
     setCursor: async (sink, seq) => void cursors.set(sink, seq),
     listCursors: async () => Object.fromEntries(cursors),
     countEvents: async (after) => ({ count: events.filter((e) => e.seq > after).length, lastSeq: events.length }),
+    // Keeps everything: pruning is covered by the store conformance suite and test/api/webhooks.
+    pruneEvents: async () => 0,
   };
 }
 

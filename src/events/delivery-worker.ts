@@ -16,6 +16,11 @@
  * cursor is stored on first sight ({@link DeliveryWorker.init}, which the
  * server runs before it accepts requests), so history is never replayed.
  *
+ * After each pass, events every configured endpoint has passed and older
+ * than {@link EVENT_RETENTION_MS} are deleted, so the outbox does not grow
+ * forever (the day of slack covers an instance of a rolling update that
+ * configures another endpoint).
+ *
  * Time and waiting are injected (`clock`, `sleep`) so tests never wait.
  * With several berth instances on one store, give it a `lease` so one
  * instance delivers at a time (without one, each would deliver: duplicates,
@@ -31,6 +36,9 @@ import type { WebhookDescription, WebhookSink } from './webhook-sink.js';
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 /** The platform timer, unref'd so it never keeps a process alive. */
+/** How long a delivered event stays in the outbox before it is pruned. */
+export const EVENT_RETENTION_MS = 24 * 60 * 60 * 1000;
+
 export const realSleep: Sleep = (ms, signal) =>
   delay(ms, undefined, signal === undefined ? { ref: false } : { ref: false, signal }).catch(() => undefined);
 
@@ -49,7 +57,7 @@ export interface EndpointStatus extends WebhookDescription {
 }
 
 export interface DeliveryWorkerOptions {
-  metadata: Pick<MetadataStore, 'readEvents' | 'getCursor' | 'setCursor' | 'listCursors' | 'countEvents'>;
+  metadata: Pick<MetadataStore, 'readEvents' | 'getCursor' | 'setCursor' | 'listCursors' | 'countEvents' | 'pruneEvents'>;
   sinks: readonly WebhookSink[];
   logger: Logger;
   /** Epoch ms. */
@@ -254,6 +262,15 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     await init();
     if (!(await holdsLease())) return;
     await Promise.all(states.map(deliver));
+    await prune();
+  }
+
+  /** Deletes what every endpoint has passed, once it is old enough. */
+  async function prune(): Promise<void> {
+    if (states.length === 0 || stopped) return;
+    const cursors = await Promise.all(states.map((s) => metadata.getCursor(s.key)));
+    const pruned = await metadata.pruneEvents(Math.min(...cursors), clock() - EVENT_RETENTION_MS);
+    if (pruned > 0) logger.info({ pruned }, 'pruned delivered webhook events');
   }
 
   function runOnce(): Promise<void> {

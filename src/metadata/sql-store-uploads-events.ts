@@ -18,6 +18,7 @@ type UploadAndEventMethods = Pick<
   | 'setCursor'
   | 'listCursors'
   | 'countEvents'
+  | 'pruneEvents'
 >;
 
 interface UploadRow {
@@ -138,10 +139,16 @@ export function sqlUploadAndEventMethods(db: SqlDb): UploadAndEventMethods {
 
     async countEvents(afterSeq: number): Promise<{ count: number; lastSeq: number }> {
       const row = await db.get<{ n: number | string; last: number | string | null }>(
-        'SELECT (SELECT COUNT(*) FROM events WHERE seq > ?) AS n, (SELECT MAX(seq) FROM events) AS last',
+        // The counter, not MAX(seq): pruned events still count as written.
+        "SELECT (SELECT COUNT(*) FROM events WHERE seq > ?) AS n, (SELECT value FROM counters WHERE name = 'event_seq') AS last",
         [afterSeq],
       );
       return { count: num(row?.n ?? 0), lastSeq: row?.last === null || row?.last === undefined ? 0 : num(row.last) };
+    },
+
+    async pruneEvents(upToSeq: number, createdBefore: number): Promise<number> {
+      const result = await db.run('DELETE FROM events WHERE seq <= ? AND created_at < ?', [upToSeq, createdBefore]);
+      return result.changes;
     },
   };
 }

@@ -341,9 +341,16 @@ export interface MetadataStore {
   listCursors(): Promise<Record<string, number>>;
   /**
    * How many events have seq greater than `afterSeq` (a sink's backlog),
-   * and the seq of the last event in the log (0 when it is empty).
+   * and the seq of the last event ever written (0 before the first; pruning
+   * does not lower it).
    */
   countEvents(afterSeq: number): Promise<{ count: number; lastSeq: number }>;
+  /**
+   * Deletes the events with seq ≤ `upToSeq` written before `createdBefore`
+   * (epoch ms): those every sink has delivered. Seqs are never reused.
+   * Returns how many were deleted.
+   */
+  pruneEvents(upToSeq: number, createdBefore: number): Promise<number>;
 
   // ---- garbage collection, retention and quotas
   /** Blobs linked into a repository, ordered by digest. */

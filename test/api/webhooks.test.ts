@@ -294,6 +294,38 @@ describe('webhooks', () => {
     }
   });
 
+  it('prunes events every configured endpoint has passed once they are a day old, never ones an endpoint still owes', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'berth-webhooks-'));
+    try {
+      const down = { name: 'down', url: 'http://127.0.0.1:1/down', maxBackoffSeconds: 1 };
+      const first = await startWith(receiver, [{ name: 'up' }, down], {}, dataDir);
+      await first.client.push('prune/app', image(), 'v1');
+      await first.server.webhooks.runOnce();
+      await first.time.sleep(25 * 60 * 60 * 1000);
+      await first.server.webhooks.runOnce();
+      const metadata = first.server.registry.deps.metadata;
+      assert.equal((await metadata.countEvents(0)).count, 3, '"down" has not received them: kept');
+      const { lastSeq } = await metadata.countEvents(0);
+      await first.server.close();
+
+      // "down" leaves the configuration: only "up" counts now.
+      const second = await startWith(receiver, [{ name: 'up' }], {}, dataDir);
+      servers.push(second.server);
+      await second.server.webhooks.runOnce();
+      const store = second.server.registry.deps.metadata;
+      assert.equal((await store.countEvents(0)).count, 3, 'delivered, but not a day old on this clock yet');
+      await second.time.sleep(25 * 60 * 60 * 1000);
+      await second.server.webhooks.runOnce();
+      assert.deepEqual(await store.countEvents(0), { count: 0, lastSeq }, 'pruned; the sequence goes on');
+      const img = image();
+      await second.client.push('prune/app', img, 'v2');
+      await second.server.webhooks.drain();
+      assert.ok(receiver.delivered('/up').some((e) => e.target.digest === img.digest && e.target.tag === 'v2'));
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('delivers pull events after the response', async () => {
     const { server, client } = await startWith(receiver, [{ name: 'pulls', actions: ['pull'] }]);
     servers.push(server);

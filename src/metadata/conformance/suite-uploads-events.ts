@@ -1,7 +1,7 @@
 /** Conformance: upload sessions and the event outbox. */
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import type { StoredEvent } from '../store.js';
+import type { OutboxEvent, StoredEvent } from '../store.js';
 import { blob, event, imageManifest, push, upload } from './builders.js';
 import { storeTest, type StoreFactory } from './suite-support.js';
 
@@ -134,6 +134,21 @@ export function uploadAndEventTests(factory: StoreFactory): void {
       await store.setCursor('webhook-b', 0);
       await store.setCursor('webhook-a', 3);
       assert.deepEqual(await store.listCursors(), { 'webhook-a': 3, 'webhook-b': 0 });
+    });
+
+    test('pruneEvents deletes delivered events older than a time; seqs and lastSeq go on', async (store) => {
+      const at = (label: string, createdAt: number): OutboxEvent => ({ ...event(label), createdAt });
+      await store.appendEvents([at('a', 100), at('b', 200), at('c', 300)]);
+      const [first, second, third] = (await store.readEvents(0, 10)).map((e) => e.seq);
+      assert.equal(await store.pruneEvents(second ?? assert.fail(), 150), 1, 'only events before the time');
+      assert.deepEqual((await store.readEvents(0, 10)).map((e) => e.seq), [second, third]);
+      assert.equal(await store.pruneEvents(second ?? assert.fail(), 1000), 1, 'only up to the seq');
+      assert.deepEqual((await store.readEvents(0, 10)).map((e) => e.seq), [third]);
+      assert.equal(await store.pruneEvents(third ?? assert.fail(), 1000), 1);
+      assert.deepEqual(await store.countEvents(0), { count: 0, lastSeq: third }, 'the last seq survives pruning');
+      await store.appendEvents([at('d', 400)]);
+      const [next] = (await store.readEvents(0, 10)).map((e) => e.seq);
+      assert.ok((next ?? 0) > (third ?? 0) && (first ?? 0) < (second ?? 0), 'seqs are never reused');
     });
 
     test('countEvents counts the backlog after a seq and reports the last seq', async (store) => {
