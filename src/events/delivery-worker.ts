@@ -38,6 +38,8 @@ export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 /** The platform timer, unref'd so it never keeps a process alive. */
 /** How long a delivered event stays in the outbox before it is pruned. */
 export const EVENT_RETENTION_MS = 24 * 60 * 60 * 1000;
+/** Pruning is a write (a sync on SQLite): not on every poll. */
+const PRUNE_EVERY_MS = 10 * 60 * 1000;
 
 export const realSleep: Sleep = (ms, signal) =>
   delay(ms, undefined, signal === undefined ? { ref: false } : { ref: false, signal }).catch(() => undefined);
@@ -265,9 +267,13 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     await prune();
   }
 
-  /** Deletes what every endpoint has passed, once it is old enough. */
+  let prunedAt: number | undefined;
+
+  /** Deletes what every endpoint has passed, once it is old enough (at most every {@link PRUNE_EVERY_MS}). */
   async function prune(): Promise<void> {
     if (states.length === 0 || stopped) return;
+    if (prunedAt !== undefined && clock() - prunedAt < PRUNE_EVERY_MS) return;
+    prunedAt = clock();
     const cursors = await Promise.all(states.map((s) => metadata.getCursor(s.key)));
     const pruned = await metadata.pruneEvents(Math.min(...cursors), clock() - EVENT_RETENTION_MS);
     if (pruned > 0) logger.info({ pruned }, 'pruned delivered webhook events');
