@@ -9,41 +9,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { assertError, RegistryClient } from '../helpers/client.js';
 import { artifact, image, sha256 } from '../helpers/builders.js';
-
-/** One request with the path sent exactly as given; the answer as a fetch Response. */
-function rawRequest(
-  base: string,
-  method: string,
-  path: string,
-  body?: Buffer,
-  headers: Record<string, string> = {},
-): Promise<Response> {
-  const url = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const h = new Headers();
-        for (const [k, v] of Object.entries(res.headers)) {
-          for (const one of Array.isArray(v) ? v : v === undefined ? [] : [v]) h.append(k, one);
-        }
-        const status = res.statusCode ?? 0;
-        resolve(new Response(method === 'HEAD' ? null : Buffer.concat(chunks), { status, headers: h }));
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+import { rawRequest } from '../helpers/raw-http.js';
 
 /** Every path under `root`, relative and sorted. */
 function listTree(root: string): string[] {
