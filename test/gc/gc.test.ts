@@ -3,7 +3,7 @@
  * must never touch (content pushed during the run, open uploads, content
  * within the grace period), dry runs, untagged manifests and referrers.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestServer } from '../helpers/server.js';
 import type { RegistryClient } from '../helpers/client.js';
@@ -18,9 +18,8 @@ import {
   assertManifest,
   assertPullable,
   del,
-  gcServer,
+  useGcServer,
   runGc,
-  testClock,
   type TestClock,
 } from './helpers.js';
 
@@ -30,11 +29,7 @@ describe('gc: what it frees and what it keeps', () => {
   let clock: TestClock;
   let server: TestServer;
   let client: RegistryClient;
-  before(async () => {
-    clock = testClock();
-    ({ server, client } = await gcServer(clock));
-  });
-  after(() => server.close());
+  useGcServer((s) => ({ clock, server, client } = s));
 
   it('frees an unlinked blob only once it is older than the grace period', async () => {
     const kept = blob(300);
@@ -137,15 +132,10 @@ describe('gc: what it frees and what it keeps', () => {
 });
 
 describe('gc: content pushed while it runs (grace period 0)', () => {
-  let clock: TestClock;
   let server: TestServer;
   let client: RegistryClient;
-  before(async () => {
-    // Ahead of the file clocks, so with a zero grace period every unreferenced file is fair game at once.
-    clock = testClock(Date.now() + HOUR);
-    ({ server, client } = await gcServer(clock));
-  });
-  after(() => server.close());
+  // Ahead of the file clocks, so with a zero grace period every unreferenced file is fair game at once.
+  useGcServer((s) => ({ server, client } = s), { start: Date.now() + HOUR });
 
   it('keeps bytes still in an open upload, and the upload completes after GC', async () => {
     const data = blob(4096);
@@ -273,11 +263,7 @@ describe('gc: dry run', () => {
   let clock: TestClock;
   let server: TestServer;
   let client: RegistryClient;
-  before(async () => {
-    clock = testClock();
-    ({ server, client } = await gcServer(clock));
-  });
-  after(() => server.close());
+  useGcServer((s) => ({ clock, server, client } = s));
 
   it('reports exactly what the real run then frees', async () => {
     const kept = image({ layers: 2 });
@@ -333,11 +319,7 @@ describe('gc: untagged manifests and referrers', () => {
   let clock: TestClock;
   let server: TestServer;
   let client: RegistryClient;
-  before(async () => {
-    clock = testClock();
-    ({ server, client } = await gcServer(clock));
-  });
-  after(() => server.close());
+  useGcServer((s) => ({ clock, server, client } = s));
 
   it('deletes untagged manifests only once older than olderThan, and never what a kept index or subject holds', async () => {
     const loose = image();
@@ -412,12 +394,8 @@ describe('gc: untagged manifests and referrers', () => {
 });
 
 describe('gc: deleting a subject with registry.deleteReferrersWithSubject', () => {
-  let server: TestServer;
   let client: RegistryClient;
-  before(async () => {
-    ({ server, client } = await gcServer(testClock(), { 'registry.deleteReferrersWithSubject': true }));
-  });
-  after(() => server.close());
+  useGcServer((s) => ({ client } = s), { config: { 'registry.deleteReferrersWithSubject': true } });
 
   it('deletes its referrers, recursively, and leaves other manifests alone', async () => {
     const subject = image();
@@ -441,11 +419,7 @@ describe('gc: scheduled worker and metrics', () => {
   let clock: TestClock;
   let server: TestServer;
   let client: RegistryClient;
-  before(async () => {
-    clock = testClock();
-    ({ server, client } = await gcServer(clock, { 'gc.gracePeriodSeconds': 60 }));
-  });
-  after(() => server.close());
+  useGcServer((s) => ({ clock, server, client } = s), { config: { 'gc.gracePeriodSeconds': 60 } });
 
   async function counter(name: string, labels = ''): Promise<number> {
     const text = await (await client.request('/metrics')).text();

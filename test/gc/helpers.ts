@@ -4,6 +4,7 @@
  * stores, and pull checks that verify digests.
  */
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { RegistryClient } from '../helpers/client.js';
 import { sha256, type Blob, type Pushable } from '../helpers/builders.js';
@@ -42,6 +43,35 @@ export async function gcServer(
 ): Promise<{ server: TestServer; client: RegistryClient }> {
   const server = await startTestServer({ clock: clock.fn, config });
   return { server, client: new RegistryClient(server.url) };
+}
+
+/** What {@link useGcServer} sets up for a suite. */
+export interface GcSuite {
+  clock: TestClock;
+  server: TestServer;
+  client: RegistryClient;
+}
+
+/**
+ * In a `describe` body: starts a server on a fresh test clock before the
+ * suite's tests (`set` receives clock, server and client) and closes it after.
+ *
+ * @example
+ * let clock: TestClock; let server: TestServer; let client: RegistryClient;
+ * useGcServer((s) => ({ clock, server, client } = s));
+ */
+export function useGcServer(
+  set: (suite: GcSuite) => void,
+  options: { start?: number; config?: Record<string, unknown> } = {},
+): void {
+  let server: TestServer | undefined;
+  before(async () => {
+    const clock = testClock(options.start);
+    const started = await gcServer(clock, options.config);
+    server = started.server;
+    set({ clock, ...started });
+  });
+  after(() => server?.close());
 }
 
 /** Runs one collection over the server's own stores. */

@@ -3,7 +3,7 @@
  * keepTags patterns, untagged age, artifact-type scoping, orphan
  * signatures, dry run, and GC freeing what retention released.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestServer } from '../helpers/server.js';
 import type { RegistryClient } from '../helpers/client.js';
@@ -11,7 +11,7 @@ import { artifact, blob, image, type Pushable } from '../helpers/builders.js';
 import { applyRetention, type RetentionReport } from '../../src/registry/gc/retention.js';
 import { compileRetentionRules, type RetentionRule } from '../../src/registry/gc/retention-rules.js';
 import { compileImmutableTagRules } from '../../src/registry/immutable-tags.js';
-import { DAY, HOUR, assertGone, assertPullable, gcServer, runGc, testClock, type TestClock } from './helpers.js';
+import { DAY, HOUR, assertGone, assertPullable, runGc, useGcServer, type TestClock } from './helpers.js';
 
 const HELM_CONFIG = 'application/vnd.cncf.helm.config.v1+json';
 const HELM_CONTENT = 'application/vnd.cncf.helm.chart.content.v1.tar+gzip';
@@ -21,11 +21,7 @@ describe('retention', () => {
   let clock: TestClock;
   let server: TestServer;
   let client: RegistryClient;
-  before(async () => {
-    clock = testClock();
-    ({ server, client } = await gcServer(clock));
-  });
-  after(() => server.close());
+  useGcServer((s) => ({ clock, server, client } = s));
 
   function retain(rules: RetentionRule[], dryRun = false): Promise<RetentionReport> {
     return applyRetention(server.registry.deps, compileRetentionRules(rules, server.registry.deps.types), {
