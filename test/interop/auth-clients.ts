@@ -14,7 +14,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { USERS, bearer, fetchToken, parseChallenge, writeHtpasswd } from '../helpers/auth.js';
-import { createTools, layoutRef, missingTool } from './tools.js';
+import { buildLayoutImage, createTools, layoutRef, missingTool } from './tools.js';
 
 /** alice may pull and push `team/**`; anyone may pull `public/**` (alice pushes there). */
 export const RULES = [
@@ -110,23 +110,7 @@ export async function buildTestImage(work: string): Promise<TestImage> {
   const image = `${layout}:${tag}`;
   const file = { path: 'etc/berth/hello.txt', content: 'built by umoci for the auth interop tests\n' };
   await tools.umoci('init', '--layout', layout);
-  await tools.umoci('new', '--image', image);
-  await tools.umoci(
-    'config',
-    '--image',
-    image,
-    '--os',
-    'linux',
-    '--architecture',
-    'amd64',
-    '--config.cmd',
-    '/bin/true',
-  );
-  const bundle = join(work, 'bundle');
-  await tools.umoci('unpack', '--rootless', '--image', image, bundle);
-  mkdirSync(join(bundle, 'rootfs', 'etc', 'berth'), { recursive: true });
-  writeFileSync(join(bundle, 'rootfs', file.path), file.content);
-  await tools.umoci('repack', '--image', image, bundle);
+  await buildLayoutImage(tools, image, { arch: 'amd64', cmd: '/bin/true', bundle: join(work, 'bundle'), files: [file] });
   await tools.umoci('gc', '--layout', layout);
   return { layout, tag, digest: layoutRef(layout, tag).digest, file };
 }

@@ -11,7 +11,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -23,6 +23,7 @@ import {
   MEDIA_TYPE_OCI_MANIFEST,
 } from '../../src/oci/media-types.js';
 import {
+  buildLayoutImage,
   createTools,
   layoutBlob,
   layoutRef,
@@ -76,29 +77,16 @@ function interopSuite(): void {
     await tools.umoci('init', '--layout', src());
     for (const arch of PLATFORMS) {
       const image = `${src()}:${arch}`;
-      await tools.umoci('new', '--image', image);
-      await tools.umoci(
-        'config',
-        '--image',
-        image,
-        '--os',
-        'linux',
-        '--architecture',
-        arch,
-        '--config.cmd',
-        '/bin/hello',
-      );
-      const bundle = join(work, `bundle-${arch}`);
-      await tools.umoci('unpack', '--rootless', '--image', image, bundle);
       const added = [
         { name: `etc/berth/${arch}.txt`, bytes: Buffer.from(`built by umoci for linux/${arch}\n`) },
         { name: 'opt/data.bin', bytes: randomBytes(96 * 1024) },
       ];
-      for (const f of added) {
-        mkdirSync(join(bundle, 'rootfs', f.name, '..'), { recursive: true });
-        writeFileSync(join(bundle, 'rootfs', f.name), f.bytes);
-      }
-      await tools.umoci('repack', '--image', image, bundle);
+      await buildLayoutImage(tools, image, {
+        arch,
+        cmd: '/bin/hello',
+        bundle: join(work, `bundle-${arch}`),
+        files: added.map((f) => ({ path: f.name, content: f.bytes })),
+      });
       files.set(arch, added);
     }
     await tools.umoci('gc', '--layout', src());

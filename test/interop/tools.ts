@@ -7,7 +7,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** Why a tool cannot be used, or undefined when it can; `pkg` is the Debian package that ships it. */
 export function missingTool(name: string, pkg = name): string | undefined {
@@ -67,6 +67,26 @@ export function createTools(work: string): Tools {
       run('skopeo', ['--policy', policy, '--registries.d', registriesD, '--tmpdir', tmp, ...args], env, work),
     umoci: (...args) => run('umoci', args, env, work),
   };
+}
+
+/**
+ * Builds `image` (`<layout>:<tag>`, in a layout already `umoci init`ed) for
+ * linux/`arch` with one layer holding `files` (paths relative to the root
+ * file system), unpacked into and repacked from `bundle`.
+ */
+export async function buildLayoutImage(
+  tools: Tools,
+  image: string,
+  options: { arch: string; cmd: string; bundle: string; files: { path: string; content: string | Buffer }[] },
+): Promise<void> {
+  await tools.umoci('new', '--image', image);
+  await tools.umoci('config', '--image', image, '--os', 'linux', '--architecture', options.arch, '--config.cmd', options.cmd);
+  await tools.umoci('unpack', '--rootless', '--image', image, options.bundle);
+  for (const f of options.files) {
+    mkdirSync(dirname(join(options.bundle, 'rootfs', f.path)), { recursive: true });
+    writeFileSync(join(options.bundle, 'rootfs', f.path), f.content);
+  }
+  await tools.umoci('repack', '--image', image, options.bundle);
 }
 
 export interface LayoutEntry {
