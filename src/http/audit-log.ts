@@ -18,6 +18,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import pino, { type Logger } from 'pino';
+import { BLOB_PATH, MANIFEST_PATH, rawPath } from './raw-path.js';
 import { userOf } from './client-key.js';
 
 export type AuditAction = 'push' | 'delete' | 'mount' | 'denied';
@@ -41,14 +42,9 @@ export interface AuditRecord {
   requestId: string;
 }
 
-/** `/v2/<name>/manifests/<reference>`, `/v2/<name>/blobs/<digest>`, raw path. */
-const MANIFEST_PATH = /^\/v2\/(?<name>.+)\/manifests\/(?<reference>[^/]+)$/;
-const BLOB_PATH = /^\/v2\/(?<name>.+)\/blobs\/(?<digest>[^/]+)$/;
-
+/** The raw path, capped for the log line. */
 function pathOf(request: FastifyRequest): string {
-  const url = request.raw.url ?? '/';
-  const q = url.indexOf('?');
-  return (q === -1 ? url : url.slice(0, q)).slice(0, 300);
+  return rawPath(request).slice(0, 300);
 }
 
 function header(reply: FastifyReply, name: string): string | undefined {

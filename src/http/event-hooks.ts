@@ -18,6 +18,7 @@ import type { Registry } from '../registry/registry.js';
 import type { NotificationChange } from '../events/notification.js';
 import type { OutboxRecorder } from '../events/outbox-recorder.js';
 import type { RequestContext, RequestContextStore } from '../events/request-context.js';
+import { BLOB_PATH, MANIFEST_PATH, rawPath } from './raw-path.js';
 
 export interface EventHooksOptions {
   registry: Registry;
@@ -25,15 +26,6 @@ export interface EventHooksOptions {
   contexts: RequestContextStore;
 }
 
-/** `/v2/<name>/manifests/<reference>` and `/v2/<name>/blobs/<digest>` (raw path). */
-const MANIFEST_PATH = /^\/v2\/(?<name>.+)\/manifests\/(?<reference>[^/]+)$/;
-const BLOB_PATH = /^\/v2\/(?<name>.+)\/blobs\/(?<digest>[^/]+)$/;
-
-function pathOf(request: FastifyRequest): string {
-  const url = request.raw.url ?? '/';
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
-}
 
 function header(reply: FastifyReply, name: string): string | undefined {
   const value = reply.getHeader(name);
@@ -70,7 +62,7 @@ function deniedType(err: RegistryError): { artifactType?: string; artifactTypeNa
 }
 
 function deniedChange(request: FastifyRequest, err: RegistryError): NotificationChange | undefined {
-  const m = MANIFEST_PATH.exec(pathOf(request));
+  const m = MANIFEST_PATH.exec(rawPath(request));
   if (m?.groups === undefined) return undefined;
   const reference = m.groups.reference ?? '';
   const target: NotificationChange['target'] = { ...deniedType(err) };
@@ -86,7 +78,7 @@ async function manifestPull(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<NotificationChange | undefined> {
-  const m = MANIFEST_PATH.exec(pathOf(request));
+  const m = MANIFEST_PATH.exec(rawPath(request));
   const digest = header(reply, 'docker-content-digest');
   if (m?.groups === undefined || digest === undefined) return undefined;
   const repo = m.groups.name ?? '';
@@ -106,7 +98,7 @@ async function manifestPull(
 }
 
 function blobPull(request: FastifyRequest, reply: FastifyReply): NotificationChange | undefined {
-  const m = BLOB_PATH.exec(pathOf(request));
+  const m = BLOB_PATH.exec(rawPath(request));
   const digest = header(reply, 'docker-content-digest');
   if (m?.groups === undefined || digest === undefined) return undefined;
   const target: NotificationChange['target'] = { digest };

@@ -12,10 +12,11 @@
  * credentials are always counted against the address they come from.
  */
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { RegistryError } from '../oci/errors.js';
 import { createTokenBuckets, type TokenBuckets } from './token-bucket.js';
 import { userOf } from './client-key.js';
+import { rawPath } from './raw-path.js';
 
 export interface RateLimitOptions {
   requestsPerSecond: number;
@@ -30,12 +31,6 @@ export interface RateLimitOptions {
 /** How long a credential that authenticated a user keeps counting as that user. */
 const CREDENTIAL_TTL_MS = 10 * 60 * 1000;
 const MAX_CREDENTIALS = 10_000;
-
-function pathOf(request: FastifyRequest): string {
-  const url = request.raw.url ?? '/';
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
-}
 
 function digestOf(authorization: string): string {
   return createHash('sha256').update(authorization).digest('base64url');
@@ -82,7 +77,7 @@ export function registerRateLimit(app: FastifyInstance, options: RateLimitOption
   const exempt = new Set(options.exempt ?? []);
 
   app.addHook('onRequest', async (request) => {
-    if (exempt.has(pathOf(request))) return;
+    if (exempt.has(rawPath(request))) return;
     const user = credentials.userOf(request.headers.authorization);
     const key = user === undefined ? `ip:${request.ip}` : `user:${user}`;
     const decision = buckets.take(key);
