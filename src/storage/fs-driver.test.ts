@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -94,6 +94,22 @@ describe('filesystem driver specifics', () => {
     const swept = createFilesystemDriver({ root });
     await swept.close?.();
     assert.deepEqual(await tmpEntries(), ['fresh']);
+  });
+
+  it('writes what queued behind a write as soon as that write finishes, even when no more chunks come', async () => {
+    const writer = await d().writer('w/paused', { append: true });
+    const MiB = 1024 * 1024;
+    // 3.5 MiB in 64 KiB chunks: the first MiB starts a write, the rest queues behind it.
+    for (let i = 0; i < 56; i++) await writer.write(randomBytes(64 * 1024));
+    // The client pauses here (no more writes, no commit): the queue must still reach the file.
+    const file = join(root, 'w', 'paused');
+    let size = 0;
+    for (let i = 0; i < 400 && size < 3.5 * MiB; i++) {
+      size = (await stat(file)).size;
+      if (size < 3.5 * MiB) await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(size, 3.5 * MiB);
+    await writer.commit();
   });
 
   it('works with fsync off', async () => {

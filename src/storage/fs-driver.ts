@@ -237,7 +237,8 @@ interface FinishHooks {
  * {@link IO_CHUNK} or more, in the background: `write()` resolves at once
  * unless {@link MAX_QUEUED} bytes are waiting, so the next chunk is read from
  * the socket (and hashed) while the previous ones reach the page cache. One
- * write is in flight at a time, so bytes land in order (also with `O_APPEND`).
+ * write is in flight at a time, so bytes land in order (also with `O_APPEND`);
+ * when it finishes, what queued meanwhile (a MiB or more) is written at once.
  * When durable, every {@link SYNC_EVERY} bytes an `fdatasync` is started in
  * the background, so the disk writes while the upload continues and the
  * commit's `fsync` has only the tail left to flush. The writer holds on to
@@ -290,6 +291,9 @@ function createFileWriter(
             },
           );
         }
+        // Keep the disk busy: what queued meanwhile goes out now, not when the
+        // next chunk arrives (a client that pauses would leave it in memory).
+        if (queued >= IO_CHUNK && failure === undefined && state !== 'cancelled') startWrite();
       },
       (err: unknown) => {
         inFlight = undefined;
@@ -297,9 +301,9 @@ function createFileWriter(
       },
     );
   };
-  /** Waits for the write in flight, rethrowing a background failure. */
+  /** Waits until no write is in flight (one may chain the next), rethrowing a background failure. */
   const settle = async (): Promise<void> => {
-    if (inFlight !== undefined) await inFlight;
+    while (inFlight !== undefined) await inFlight;
     if (failure !== undefined) throw failure;
   };
   const flush = async (): Promise<void> => {
@@ -314,7 +318,7 @@ function createFileWriter(
   const closeHandle = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    await inFlight;
+    while (inFlight !== undefined) await inFlight;
     await syncing;
     await handle.close();
   };
@@ -352,7 +356,7 @@ function createFileWriter(
             if (queued < MAX_QUEUED) return;
             await settle(); // backpressure: the disk is behind
           }
-          startWrite();
+          if (queued >= IO_CHUNK) startWrite(); // (settle may have written it already)
         },
         'open',
       ),
