@@ -182,45 +182,51 @@ export function sqlManifestMethods(db: SqlDb): ManifestMethods {
  */
 async function upsertManifest(tx: SqlExecutor, m: ManifestRecord, body: Uint8Array | undefined): Promise<boolean> {
   const bytes = body ?? null;
-  const inserted = await tx.run(
-    `INSERT INTO manifests (repo, digest, media_type, size, artifact_type, raw_artifact_type, config_media_type,
-       subject, annotations, total_size, created_at, body)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo, digest) DO NOTHING`,
-    [
-      m.repo,
-      m.digest,
-      m.mediaType,
-      m.size,
-      m.artifactType,
-      m.rawArtifactType,
-      m.configMediaType,
-      m.subject,
-      encodeAnnotations(m.annotations),
-      m.totalSize,
-      m.createdAt,
-      bytes,
-    ],
-  );
-  if (inserted.changes > 0) return true;
-  await tx.run(
-    `UPDATE manifests SET media_type = ?, size = ?, artifact_type = ?, raw_artifact_type = ?, config_media_type = ?,
-       subject = ?, annotations = ?, total_size = ?, body = COALESCE(?, body)
-     WHERE repo = ? AND digest = ?`,
-    [
-      m.mediaType,
-      m.size,
-      m.artifactType,
-      m.rawArtifactType,
-      m.configMediaType,
-      m.subject,
-      encodeAnnotations(m.annotations),
-      m.totalSize,
-      bytes,
-      m.repo,
-      m.digest,
-    ],
-  );
-  return false;
+  const annotations = encodeAnnotations(m.annotations);
+  for (;;) {
+    const inserted = await tx.run(
+      `INSERT INTO manifests (repo, digest, media_type, size, artifact_type, raw_artifact_type, config_media_type,
+         subject, annotations, total_size, created_at, body)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo, digest) DO NOTHING`,
+      [
+        m.repo,
+        m.digest,
+        m.mediaType,
+        m.size,
+        m.artifactType,
+        m.rawArtifactType,
+        m.configMediaType,
+        m.subject,
+        annotations,
+        m.totalSize,
+        m.createdAt,
+        bytes,
+      ],
+    );
+    if (inserted.changes > 0) return true;
+    const updated = await tx.run(
+      `UPDATE manifests SET media_type = ?, size = ?, artifact_type = ?, raw_artifact_type = ?, config_media_type = ?,
+         subject = ?, annotations = ?, total_size = ?, body = COALESCE(?, body)
+       WHERE repo = ? AND digest = ?`,
+      [
+        m.mediaType,
+        m.size,
+        m.artifactType,
+        m.rawArtifactType,
+        m.configMediaType,
+        m.subject,
+        annotations,
+        m.totalSize,
+        bytes,
+        m.repo,
+        m.digest,
+      ],
+    );
+    if (updated.changes > 0) return false;
+    // PostgreSQL (READ COMMITTED): a concurrent delete removed the row between
+    // the two statements (the UPDATE waited for it, then found nothing).
+    // Insert again, or the references and tags below would point at nothing.
+  }
 }
 
 /** Replaces what a manifest references (deduplicated). */
