@@ -182,45 +182,30 @@ export function sqlManifestMethods(db: SqlDb): ManifestMethods {
  */
 async function upsertManifest(tx: SqlExecutor, m: ManifestRecord, body: Uint8Array | undefined): Promise<boolean> {
   const bytes = body ?? null;
-  const annotations = encodeAnnotations(m.annotations);
+  // media_type … total_size, in column order: the same values for both statements.
+  const described = [
+    m.mediaType,
+    m.size,
+    m.artifactType,
+    m.rawArtifactType,
+    m.configMediaType,
+    m.subject,
+    encodeAnnotations(m.annotations),
+    m.totalSize,
+  ];
   for (;;) {
     const inserted = await tx.run(
       `INSERT INTO manifests (repo, digest, media_type, size, artifact_type, raw_artifact_type, config_media_type,
          subject, annotations, total_size, created_at, body)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo, digest) DO NOTHING`,
-      [
-        m.repo,
-        m.digest,
-        m.mediaType,
-        m.size,
-        m.artifactType,
-        m.rawArtifactType,
-        m.configMediaType,
-        m.subject,
-        annotations,
-        m.totalSize,
-        m.createdAt,
-        bytes,
-      ],
+      [m.repo, m.digest, ...described, m.createdAt, bytes],
     );
     if (inserted.changes > 0) return true;
     const updated = await tx.run(
       `UPDATE manifests SET media_type = ?, size = ?, artifact_type = ?, raw_artifact_type = ?, config_media_type = ?,
          subject = ?, annotations = ?, total_size = ?, body = COALESCE(?, body)
        WHERE repo = ? AND digest = ?`,
-      [
-        m.mediaType,
-        m.size,
-        m.artifactType,
-        m.rawArtifactType,
-        m.configMediaType,
-        m.subject,
-        annotations,
-        m.totalSize,
-        bytes,
-        m.repo,
-        m.digest,
-      ],
+      [...described, bytes, m.repo, m.digest],
     );
     if (updated.changes > 0) return false;
     // PostgreSQL (READ COMMITTED): a concurrent delete removed the row between
