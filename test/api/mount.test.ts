@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { assertError, RegistryClient } from '../helpers/client.js';
 import { blob, type Blob } from '../helpers/builders.js';
+import { parseDigest } from '../../src/oci/digest.js';
+import { blobPath } from '../../src/storage/paths.js';
 
 const SOURCE = 'mount/source';
 
@@ -87,6 +89,26 @@ describe('blob mount', () => {
     const put = await client.request(`${location}?digest=${other.digest}`, { method: 'PUT', body: other.bytes });
     assert.equal(put.status, 201, await put.clone().text());
     await assertReadable('mount/fallback', other);
+  });
+
+  it('a blob whose bytes are gone from storage is not mounted: 202, and the upload stores the bytes again', async () => {
+    const lost = blob(700);
+    assert.equal((await client.pushBlob('mount/lost-src', lost)).status, 201);
+    assert.equal((await post('mount/lost-held', { mount: lost.digest, from: 'mount/lost-src' })).status, 201);
+    await server.registry.deps.storage.delete(blobPath(parseDigest(lost.digest)));
+
+    // A target without the blob gets no link (nor a repository); one that links it
+    // is not told "mounted" either, so its client uploads the bytes.
+    await assertSession(await post('mount/lost-new', { mount: lost.digest, from: 'mount/lost-src' }), 'mount/lost-new');
+    await assertError(await client.request(`/v2/mount/lost-new/blobs/${lost.digest}`), 404, 'NAME_UNKNOWN');
+    const location = await assertSession(
+      await post('mount/lost-held', { mount: lost.digest, from: 'mount/lost-src' }),
+      'mount/lost-held',
+    );
+    const put = await client.request(`${location}?digest=${lost.digest}`, { method: 'PUT', body: lost.bytes });
+    assert.equal(put.status, 201, await put.clone().text());
+    await assertReadable('mount/lost-held', lost);
+    await assertReadable('mount/lost-src', lost);
   });
 
   it('mount of a blob the source holds from a repository that does not exist is 202', async () => {
