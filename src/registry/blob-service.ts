@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { RegistryError } from '../oci/errors.js';
 import { parseDigest, type Digest } from '../oci/digest.js';
 import { blobPath } from '../storage/paths.js';
-import { isStorageNotFound } from '../storage/driver.js';
+import { isStorageNotFound, type ReadOptions } from '../storage/driver.js';
 import type { RegistryDeps } from './deps.js';
 
 export interface BlobInfo {
@@ -89,7 +89,7 @@ export function createBlobService(deps: RegistryDeps): BlobService {
       }
       const path = blobPath(parseDigest(info.digest));
       try {
-        const options: { offset?: number; length?: number; signal?: AbortSignal } = {};
+        const options: ReadOptions = { size: info.size };
         if (range !== undefined) {
           options.offset = range.start;
           options.length = range.end - range.start + 1;

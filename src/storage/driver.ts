@@ -32,6 +32,13 @@ export interface ReadOptions {
   length?: number;
   /** Aborting destroys the stream. */
   signal?: AbortSignal;
+  /**
+   * The object's size, when the caller knows it (a blob's record): a driver
+   * may trust it instead of asking storage (the filesystem driver skips an
+   * `fstat`, one thread-pool round trip). It must be the true size of a
+   * file (with it, a directory at `path` may fail only while streaming).
+   */
+  size?: number;
 }
 
 export interface WriterOptions {

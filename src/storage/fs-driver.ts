@@ -120,7 +120,7 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
     async reader(path: string, readOptions: ReadOptions = {}): Promise<Readable> {
       const abs = full(path);
       readOptions.signal?.throwIfAborted();
-      const { handle, size } = await openFile(path, abs);
+      const { handle, size } = await openFile(path, abs, readOptions.size);
       const start = Math.min(readOptions.offset ?? 0, size);
       const end = readOptions.length === undefined ? size : Math.min(size, start + readOptions.length);
       if (end <= start) {
@@ -414,10 +414,12 @@ async function* walk(dir: string): AsyncGenerator<string> {
 }
 
 /** Opens a regular file for reading. @throws StorageNotFoundError when there is none. */
-async function openFile(path: string, abs: string): Promise<{ handle: FileHandle; size: number }> {
+/** Opens `path` for reading; its size is `knownSize` when given, else read from the file. */
+async function openFile(path: string, abs: string, knownSize?: number): Promise<{ handle: FileHandle; size: number }> {
   const handle = await open(abs, 'r').catch((err: unknown) => {
     throw isMissing(err) ? new StorageNotFoundError(path) : err;
   });
+  if (knownSize !== undefined) return { handle, size: knownSize };
   try {
     const info = await handle.stat();
     if (!info.isFile()) throw new StorageNotFoundError(path);

@@ -104,6 +104,15 @@ export function storageDriverSuite(name: string, factory: () => Promise<DriverHa
         await assert.rejects(driver().reader('r/missing'), isNotFound);
         await assert.rejects(driver().reader('r'), isNotFound);
       });
+      it('reads the same bytes when told the size (whole, from an offset, a range, at the end)', async () => {
+        const size = data.length;
+        assert.ok((await readAll(await driver().reader('r/file', { size }))).equals(data));
+        assert.ok((await readAll(await driver().reader('r/file', { size, offset: 70_001 }))).equals(data.subarray(70_001)));
+        const got = await readAll(await driver().reader('r/file', { size, offset: 12_345, length: 200_000 }));
+        assert.ok(got.equals(data.subarray(12_345, 212_345)));
+        assert.equal((await readAll(await driver().reader('r/file', { size, offset: size }))).length, 0);
+        await assert.rejects(driver().reader('r/missing', { size }), isNotFound);
+      });
       it('stops with an AbortError when the signal aborts mid-stream', async () => {
         const big = randomBytes(4 * 1024 * 1024);
         await driver().putContent('r/big', big);
