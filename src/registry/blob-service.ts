@@ -6,8 +6,11 @@ import { Readable } from 'node:stream';
 import { RegistryError } from '../oci/errors.js';
 import { parseDigest, type Digest } from '../oci/digest.js';
 import { blobPath } from '../storage/paths.js';
-import { isStorageNotFound, type ReadOptions } from '../storage/driver.js';
+import { isStorageNotFound, type ReadOptions, type RecyclableChunks } from '../storage/driver.js';
 import type { RegistryDeps } from './deps.js';
+
+/** A blob's bytes; chunks may be handed back when written out (see {@link RecyclableChunks}). */
+export type BlobBody = Readable & Partial<RecyclableChunks>;
 
 export interface BlobInfo {
   digest: string;
@@ -40,7 +43,7 @@ export interface BlobService {
    */
   stat(repo: string, digest: string): Promise<BlobInfo>;
   /** Opens a blob (or a range of it) for reading. Same errors as `stat`. */
-  open(repo: string, info: BlobInfo, range?: ByteRange, signal?: AbortSignal): Promise<Readable>;
+  open(repo: string, info: BlobInfo, range?: ByteRange, signal?: AbortSignal): Promise<BlobBody>;
   /** A presigned URL for the blob, when the driver offers redirects. */
   redirectUrl(info: BlobInfo, method: 'GET' | 'HEAD'): Promise<string | undefined>;
   /**

@@ -41,6 +41,16 @@ export interface ReadOptions {
   size?: number;
 }
 
+/**
+ * What a stream from `reader()` may offer: a consumer done with a chunk
+ * (its bytes copied or written out, e.g. once a socket write's callback
+ * ran) hands it back for reuse. The consumer must not touch it afterwards.
+ * Optional for drivers and consumers alike.
+ */
+export interface RecyclableChunks {
+  recycle(chunk: Uint8Array): void;
+}
+
 export interface WriterOptions {
   /**
    * Continue a file written by an earlier writer (a resumed upload). The
@@ -95,8 +105,8 @@ export interface StorageDriver {
   /** Size and mtime of a file, or undefined when there is none. */
   stat(path: string): Promise<FileInfo | undefined>;
 
-  /** A stream of the file's bytes (or the requested range). */
-  reader(path: string, options?: ReadOptions): Promise<Readable>;
+  /** A stream of the file's bytes (or the requested range); it may offer {@link RecyclableChunks}. */
+  reader(path: string, options?: ReadOptions): Promise<Readable & Partial<RecyclableChunks>>;
 
   /** A small file's whole content (manifests). */
   getContent(path: string): Promise<Buffer>;

@@ -20,6 +20,7 @@ import {
   type StorageWriter,
   type WriterOptions,
 } from './driver.js';
+import { BufferPool, FileReadStream } from './file-read-stream.js';
 
 export interface FilesystemDriverOptions {
   /** Directory that holds every file. Created on first write. */
@@ -37,6 +38,8 @@ const MAX_QUEUED = 4 * IO_CHUNK;
 const SYNC_EVERY = 32 * IO_CHUNK;
 /** Reads use this as highWaterMark: big chunks mean fewer syscalls and socket writes per blob. */
 const READ_CHUNK = 2 * IO_CHUNK;
+/** Idle read buffers kept for reuse (each READ_CHUNK): 16 MiB at most. */
+const READ_BUFFERS_KEPT = 8;
 /** Temp files older than this are leftovers of a crashed process. */
 const STALE_TMP_MS = 60 * 60 * 1000;
 
@@ -108,6 +111,7 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
   };
 
   const sweeping = sweepStaleTemp(tmpRoot);
+  const readBuffers = new BufferPool(READ_CHUNK, READ_BUFFERS_KEPT);
 
   return {
     name: 'filesystem',
@@ -127,8 +131,8 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
         await handle.close();
         return Readable.from([]);
       }
-      // `end` is inclusive; the stream owns the handle and closes it on end, error or destroy.
-      const stream = handle.createReadStream({ start, end: end - 1, highWaterMark: READ_CHUNK });
+      // The stream owns the handle and closes it on end, error or destroy.
+      const stream = new FileReadStream(handle, start, end, readBuffers);
       if (readOptions.signal !== undefined) addAbortSignal(readOptions.signal, stream);
       return stream;
     },

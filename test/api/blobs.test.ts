@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { assertError, RegistryClient } from '../helpers/client.js';
 import { blob, type Blob } from '../helpers/builders.js';
+import { parseDigest } from '../../src/oci/digest.js';
+import { blobPath } from '../../src/storage/paths.js';
 
 const REPO = 'blobs/read';
 const UNKNOWN_DIGEST = `sha256:${'0'.repeat(64)}`;
@@ -66,6 +68,39 @@ describe('blob GET and HEAD', () => {
     assert.ok(openFds() <= before, `open descriptors: ${openFds()} now, ${before} before the abandoned reads`);
     const res = await client.request(`/v2/${REPO}/blobs/${hundred.digest}`);
     assert.deepEqual(await bytesOf(res), hundred.bytes);
+  });
+
+  it('many concurrent whole and range reads of multi-chunk blobs each get exactly their own bytes', async () => {
+    // Read chunks are pooled and reused (storage/file-read-stream.ts): a
+    // buffer handed back before the socket took its bytes would show here.
+    const blobs = await Promise.all([5, 7, 9].map(async (mib) => pushed(client, REPO, blob(mib * 1024 * 1024 + 17))));
+    const reads = Array.from({ length: 24 }, async (_, i) => {
+      const b = blobs[i % blobs.length] as Blob;
+      if (i % 2 === 0) {
+        const res = await client.request(`/v2/${REPO}/blobs/${b.digest}`);
+        assert.equal(res.status, 200);
+        assert.ok((await bytesOf(res)).equals(b.bytes), `whole read ${i}`);
+        return;
+      }
+      const start = (1_000_003 * i) % (b.size - 1);
+      const end = Math.min(b.size - 1, start + 3 * 1024 * 1024);
+      const res = await client.request(`/v2/${REPO}/blobs/${b.digest}`, { headers: { range: `bytes=${start}-${end}` } });
+      assert.equal(res.status, 206);
+      assert.ok((await bytesOf(res)).equals(b.bytes.subarray(start, end + 1)), `range read ${i}`);
+    });
+    await Promise.all(reads);
+  });
+
+  it('a stored blob shorter than its record ends the connection instead of leaving the client waiting', async () => {
+    const damaged = await pushed(client, REPO, blob(3 * 1024 * 1024));
+    const path = blobPath(parseDigest(damaged.digest));
+    await server.registry.deps.storage.putContent(path, damaged.bytes.subarray(0, 1024 * 1024));
+    const res = await client.request(`/v2/${REPO}/blobs/${damaged.digest}`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-length'), String(damaged.size));
+    await assert.rejects(res.arrayBuffer(), 'the body ends in an error, not a hang or a short success');
+    const after = await client.request(`/v2/${REPO}/blobs/${hundred.digest}`);
+    assert.deepEqual(await bytesOf(after), hundred.bytes, 'other reads go on');
   });
 
   it('HEAD answers 200 with the same headers and no body', async () => {

@@ -2,6 +2,7 @@
  * `/v2/<name>/blobs/<digest>`: GET, HEAD, DELETE (distribution-spec end-2, end-10).
  */
 import { byteRange } from '../headers.js';
+import { sendBody } from '../send-body.js';
 import { repoPath, type RouteContext, type V2Route } from '../v2-router.js';
 
 async function pull({ registry, params, request, reply }: RouteContext): Promise<unknown> {
@@ -21,13 +22,14 @@ async function pull({ registry, params, request, reply }: RouteContext): Promise
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) controller.abort();
   });
-  const stream = await registry.blobs.open(name, info, range, controller.signal);
-  if (range === undefined) return reply.header('Content-Length', info.size).send(stream);
-  return reply
-    .code(206)
-    .header('Content-Length', range.end - range.start + 1)
-    .header('Content-Range', `bytes ${range.start}-${range.end}/${info.size}`)
-    .send(stream);
+  const body = await registry.blobs.open(name, info, range, controller.signal);
+  if (range === undefined) {
+    reply.header('Content-Length', info.size);
+    return sendBody(reply, 200, body, info.size);
+  }
+  const length = range.end - range.start + 1;
+  reply.header('Content-Length', length).header('Content-Range', `bytes ${range.start}-${range.end}/${info.size}`);
+  return sendBody(reply, 206, body, length);
 }
 
 async function remove({ registry, params, reply }: RouteContext): Promise<unknown> {
