@@ -37,8 +37,8 @@ const MAX_QUEUED = 4 * IO_CHUNK;
 /** Bytes written between two background `fdatasync`s of a durable writer. */
 const SYNC_EVERY = 32 * IO_CHUNK;
 /** Reads use this as highWaterMark: big chunks mean fewer syscalls and socket writes per blob. */
-const READ_CHUNK = 2 * IO_CHUNK;
-/** Idle read buffers kept for reuse (each READ_CHUNK): 16 MiB at most. */
+const READ_CHUNK = IO_CHUNK;
+/** Idle read buffers kept for reuse (each READ_CHUNK): 8 MiB at most. */
 const READ_BUFFERS_KEPT = 8;
 /** Temp files older than this are leftovers of a crashed process. */
 const STALE_TMP_MS = 60 * 60 * 1000;
