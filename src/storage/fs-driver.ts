@@ -36,7 +36,7 @@ const IO_CHUNK = 1024 * 1024;
 const MAX_QUEUED = 4 * IO_CHUNK;
 /** Bytes written between two background `fdatasync`s of a durable writer. */
 const SYNC_EVERY = 32 * IO_CHUNK;
-/** Reads use this as highWaterMark: big chunks mean fewer syscalls and socket writes per blob. */
+/** Reads go in chunks of this size, into pooled buffers (file-read-stream.ts). */
 const READ_CHUNK = IO_CHUNK;
 /** Idle read buffers kept for reuse (each READ_CHUNK): 8 MiB at most. */
 const READ_BUFFERS_KEPT = 8;
