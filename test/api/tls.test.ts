@@ -8,7 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -66,6 +66,26 @@ function replace(path: string, content: Buffer): void {
   renameSync(`${path}.tmp`, path);
 }
 
+/** One request over HTTPS, trusting `ca`: status and the whole body. */
+function requestOverTls(
+  url: string,
+  ca: Buffer[],
+  options: { method?: string; body?: Buffer; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const headers = { ...options.headers, 'content-length': String(options.body?.length ?? 0) };
+    const req = httpsRequest(url, { ca, method: options.method ?? 'GET', headers, timeout: 30_000 }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (part: Buffer) => parts.push(part));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts) }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
 describe('TLS', { skip: hasOpenssl() ? false : 'openssl CLI not installed' }, () => {
   let dir: string;
   let a: Pair;
@@ -120,6 +140,20 @@ describe('TLS', { skip: hasOpenssl() ? false : 'openssl CLI not installed' }, ()
     const res = await getOverTls(`${server.url}/v2/`, [a.cert]);
     assert.deepEqual(res, { status: 200, fingerprint: a.fingerprint });
     assert.equal(server.tls?.fingerprint, a.fingerprint);
+  });
+
+  it('pushes and pulls a multi-chunk blob over HTTPS byte-exact, whole and by range', async () => {
+    const bytes = randomBytes(5 * 1024 * 1024 + 3);
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const base = `${server.url}/v2/tls/blob`;
+    const pushed = await requestOverTls(`${base}/blobs/uploads/?digest=${digest}`, [a.cert], { method: 'POST', body: bytes });
+    assert.equal(pushed.status, 201, pushed.body.toString());
+    const whole = await requestOverTls(`${base}/blobs/${digest}`, [a.cert]);
+    assert.equal(whole.status, 200);
+    assert.ok(whole.body.equals(bytes));
+    const part = await requestOverTls(`${base}/blobs/${digest}`, [a.cert], { headers: { range: 'bytes=1000000-3500000' } });
+    assert.equal(part.status, 206);
+    assert.ok(part.body.equals(bytes.subarray(1_000_000, 3_500_001)));
   });
 
   it('serves a replaced certificate on reload(), without a restart', async () => {
