@@ -36,10 +36,7 @@ export async function sendBody(reply: FastifyReply, status: number, body: BlobBo
     res.destroy();
     return;
   }
-  if (res.destroyed) {
-    body.destroy();
-    return;
-  }
+  if (res.destroyed) return; // leaving the loop early destroyed the body
   if (sent !== length) {
     reply.log.error({ expected: length, sent }, 'blob in storage is shorter than its record; closing the connection');
     res.destroy();

@@ -141,7 +141,7 @@ export function createBlobService(deps: RegistryDeps): BlobService {
       // collection that parks them from now on sees the new link and puts
       // them back. Missing bytes: undo the new link, let the client upload.
       // One check, not one before and one after: each storage call is a
-      // thread-pool round trip, ~40 % of a mount's CPU (bench/README.md).
+      // thread-pool round trip, ~40 % of a mount's CPU (README, Performance).
       // The rare cost: bytes lost outside GC still get a link (and its
       // event), undone here. A 202 lets the client upload them again.
       if ((await storage.stat(blobPath(digest))) === undefined) {

@@ -417,8 +417,10 @@ async function* walk(dir: string): AsyncGenerator<string> {
   }
 }
 
-/** Opens a regular file for reading. @throws StorageNotFoundError when there is none. */
-/** Opens `path` for reading; its size is `knownSize` when given, else read from the file. */
+/**
+ * Opens a regular file for reading; its size is `knownSize` when given, else
+ * read from the file. @throws StorageNotFoundError when there is none.
+ */
 async function openFile(path: string, abs: string, knownSize?: number): Promise<{ handle: FileHandle; size: number }> {
   const handle = await open(abs, 'r').catch((err: unknown) => {
     throw isMissing(err) ? new StorageNotFoundError(path) : err;
