@@ -11,6 +11,7 @@ import { createDataPool } from './data.js';
 import { measureLimits, type Limit } from './limits.js';
 import { HELP, parseOptions, UsageError, type BenchOptions } from './options.js';
 import { formatReport, summarise, toJson } from './report.js';
+import { flushDirtyPages } from './flush.js';
 import { runBench } from './runner.js';
 import type { ServerProcess } from './server-process.js';
 import { prepareTargets } from './targets.js';
@@ -48,7 +49,16 @@ async function bench(options: BenchOptions): Promise<number> {
   const runId = randomBytes(4).toString('hex');
   const { workloads, rounds, scale } = options;
   progress(`run ${runId}: ${workloads.length} workloads × ${rounds} rounds × ${targets.length} targets`);
-  const results = await runBench({ targets, workloads, rounds, scale, data: createDataPool(), runId, progress });
+  const results = await runBench({
+    targets,
+    workloads,
+    rounds,
+    scale,
+    data: createDataPool(),
+    runId,
+    progress,
+    flush: flushDirtyPages,
+  });
 
   process.stdout.write(formatReport(results, targets, limits, { notes, scale: scale.factor, rounds }));
   if (options.json !== undefined) {

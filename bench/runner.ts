@@ -31,6 +31,8 @@ export interface RunOptions {
   /** Unique per bench run: names repositories and blobs. */
   runId: string;
   progress: (message: string) => void;
+  /** Writes the machine's dirty pages back, untimed, before each workload and after fixture uploads. */
+  flush: () => void;
 }
 
 function seedOf(...parts: (string | number)[]): number {
@@ -66,6 +68,7 @@ async function runOne(
     progress: (message) => options.progress(`${tag}: ${message}`),
   };
   try {
+    options.flush();
     const metrics = await workload.run(context);
     options.progress(`${tag}: ok`);
     return { status: 'ok', metrics };
@@ -96,6 +99,7 @@ export async function runBench(options: RunOptions): Promise<WorkloadResults[]> 
         runId: options.runId,
         client: (concurrency) => createRegistryClient(target.url, concurrency),
         progress: (message) => options.progress(`${target.name}: ${message}`),
+        flush: options.flush,
       }),
     ]),
   );
