@@ -35,12 +35,12 @@ import type { WebhookDescription, WebhookSink } from './webhook-sink.js';
 /** Waits `ms` (or until `signal` aborts); never rejects. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
-/** The platform timer, unref'd so it never keeps a process alive. */
 /** How long a delivered event stays in the outbox before it is pruned. */
 export const EVENT_RETENTION_MS = 24 * 60 * 60 * 1000;
 /** Pruning is a write (a sync on SQLite): not on every poll. */
 const PRUNE_EVERY_MS = 10 * 60 * 1000;
 
+/** The platform timer, unref'd so it never keeps a process alive. */
 export const realSleep: Sleep = (ms, signal) =>
   delay(ms, undefined, signal === undefined ? { ref: false } : { ref: false, signal }).catch(() => undefined);
 

@@ -26,7 +26,6 @@ export interface EventHooksOptions {
   contexts: RequestContextStore;
 }
 
-
 function header(reply: FastifyReply, name: string): string | undefined {
   const value = reply.getHeader(name);
   return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;

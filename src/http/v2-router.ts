@@ -11,6 +11,7 @@ import { assertName } from '../oci/names.js';
 import type { Registry } from '../registry/registry.js';
 import type { Action } from '../auth/access-rules.js';
 import type { Need, RouteAccess } from '../auth/auth.js';
+import { rawPath } from './raw-path.js';
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -109,9 +110,7 @@ export async function dispatch(
   reply: FastifyReply,
   guard?: Guard,
 ): Promise<unknown> {
-  const url = request.raw.url ?? '/';
-  const q = url.indexOf('?');
-  const path = q === -1 ? url : url.slice(0, q);
+  const path = rawPath(request);
   const matched = matchRoute(routes, path);
   if (matched === undefined) throw new RegistryError('UNKNOWN_ENDPOINT', { path: path.slice(0, 200) });
   const handler = matched.route.methods[request.method as Method];
@@ -129,7 +128,7 @@ export async function dispatch(
     reply,
     registry,
     params: matched.params,
-    query: parseQuery(q === -1 ? '' : url.slice(q + 1)),
+    query: parseQuery((request.raw.url ?? '').slice(path.length + 1)), // after the `?`, if any
     path,
     permissions,
   });

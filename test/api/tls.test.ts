@@ -46,44 +46,37 @@ function selfSigned(dir: string, name: string): Pair {
   return { cert, key: readFileSync(keyFile), fingerprint: new X509Certificate(cert).fingerprint256 };
 }
 
-/** GET over HTTPS on a new connection, trusting `ca`; the status and the served certificate's fingerprint. */
-function getOverTls(url: string, ca: Buffer[]): Promise<{ status: number; fingerprint: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(url, { ca, agent: false, timeout: 10_000 }, (res) => {
-      const fingerprint = (res.socket as import('node:tls').TLSSocket).getPeerCertificate().fingerprint256;
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, fingerprint }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** Replaces a file the way renewal tools do: write aside, then rename over. */
-function replace(path: string, content: Buffer): void {
-  writeFileSync(`${path}.tmp`, content);
-  renameSync(`${path}.tmp`, path);
-}
-
-/** One request over HTTPS, trusting `ca`: status and the whole body. */
+/** One request over HTTPS on a new connection, trusting `ca`: status, body and the served certificate's fingerprint. */
 function requestOverTls(
   url: string,
   ca: Buffer[],
   options: { method?: string; body?: Buffer; headers?: Record<string, string> } = {},
-): Promise<{ status: number; body: Buffer }> {
+): Promise<{ status: number; body: Buffer; fingerprint: string }> {
   return new Promise((resolve, reject) => {
     const headers = { ...options.headers, 'content-length': String(options.body?.length ?? 0) };
-    const req = httpsRequest(url, { ca, method: options.method ?? 'GET', headers, timeout: 30_000 }, (res) => {
+    const req = httpsRequest(url, { ca, agent: false, method: options.method ?? 'GET', headers, timeout: 30_000 }, (res) => {
+      const fingerprint = (res.socket as import('node:tls').TLSSocket).getPeerCertificate().fingerprint256;
       const parts: Buffer[] = [];
       res.on('data', (part: Buffer) => parts.push(part));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts) }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts), fingerprint }));
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);
     req.end(options.body);
   });
+}
+
+/** GET over HTTPS on a new connection: the status and the served certificate's fingerprint. */
+async function getOverTls(url: string, ca: Buffer[]): Promise<{ status: number; fingerprint: string }> {
+  const { status, fingerprint } = await requestOverTls(url, ca);
+  return { status, fingerprint };
+}
+
+/** Replaces a file the way renewal tools do: write aside, then rename over. */
+function replace(path: string, content: Buffer): void {
+  writeFileSync(`${path}.tmp`, content);
+  renameSync(`${path}.tmp`, path);
 }
 
 describe('TLS', { skip: hasOpenssl() ? false : 'openssl CLI not installed' }, () => {
