@@ -47,6 +47,23 @@ export function checkLimit(limit: number | undefined): void {
   }
 }
 
+/**
+ * ` LIMIT <n>` with the number written into the SQL text, not bound as a
+ * parameter. The SQLite that better-sqlite3 bundles plans with a bound
+ * LIMIT's value, so every new binding marks the prepared statement expired
+ * and the next step parses and plans it again (seen in `perf` as
+ * `sqlite3_step` → `sqlite3Reprepare`): a tag list spent ~30 µs of its
+ * ~115 µs of CPU on that. With the number in the text each page size has its
+ * own cached statement. `limit` is checked to be a non-negative integer, so
+ * nothing but digits reaches the SQL.
+ *
+ * @throws RangeError when `limit` is not a non-negative integer.
+ */
+export function limitClause(limit: number): string {
+  checkLimit(limit);
+  return ` LIMIT ${String(limit)}`;
+}
+
 /** The page of a filter that matches nothing (the request is still validated). */
 export function emptyPage<T>(page: PageRequest): Promise<Page<T>> {
   return Promise.resolve().then(() => {
@@ -97,10 +114,7 @@ function pageQuery(select: string, where: Where, key: string, page: PageRequest)
   if (page.last !== undefined) where.and(`${key} > ?`, page.last);
   const params = [...where.params];
   let sql = `${select}${where.toString()} ORDER BY ${key}`;
-  if (page.limit !== undefined) {
-    sql += ' LIMIT ?';
-    params.push(page.limit + 1);
-  }
+  if (page.limit !== undefined) sql += limitClause(page.limit + 1);
   return { sql, params };
 }
 

@@ -3,7 +3,7 @@
  */
 import type { MetadataStore, OutboxEvent, StoredEvent, UploadSession } from './store.js';
 import type { SqlDb, SqlValue } from './sql-db.js';
-import { insertEvents, num } from './sql-store-support.js';
+import { insertEvents, limitClause, num } from './sql-store-support.js';
 
 type UploadAndEventMethods = Pick<
   MetadataStore,
@@ -94,8 +94,8 @@ export function sqlUploadAndEventMethods(db: SqlDb): UploadAndEventMethods {
 
     async listStaleUploads(updatedBefore: number, limit: number): Promise<UploadSession[]> {
       const rows = await db.all<UploadRow>(
-        `SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE updated_at < ? ORDER BY updated_at, id LIMIT ?`,
-        [updatedBefore, limit],
+        `SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE updated_at < ? ORDER BY updated_at, id${limitClause(limit)}`,
+        [updatedBefore],
       );
       return rows.map(decodeUpload);
     },
@@ -107,8 +107,8 @@ export function sqlUploadAndEventMethods(db: SqlDb): UploadAndEventMethods {
 
     async readEvents(afterSeq: number, limit: number): Promise<StoredEvent[]> {
       const rows = await db.all<EventRow>(
-        'SELECT seq, id, action, repo, payload, created_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
-        [afterSeq, limit],
+        `SELECT seq, id, action, repo, payload, created_at FROM events WHERE seq > ? ORDER BY seq${limitClause(limit)}`,
+        [afterSeq],
       );
       return rows.map((row) => ({
         seq: num(row.seq),

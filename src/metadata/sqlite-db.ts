@@ -42,7 +42,7 @@ export interface SqliteDbOptions {
   busyTimeoutMs?: number;
 }
 
-/** Prepared statements kept per connection; beyond this, the oldest go. */
+/** Prepared statements kept per connection; beyond this, the least recently used go. */
 const STATEMENT_CACHE_SIZE = 500;
 
 /** A connection with a bounded cache of prepared statements by SQL text. */
@@ -55,7 +55,12 @@ class Connection {
   statement(sql: string, pluck = false): Database.Statement {
     const key = pluck ? `\u0000pluck ${sql}` : sql;
     let stmt = this.statements.get(key);
-    if (stmt === undefined) {
+    if (stmt !== undefined) {
+      // Most recently used last, so a burst of one-off statements (page
+      // sizes a client picks, IN lists of every length) evicts those first.
+      this.statements.delete(key);
+      this.statements.set(key, stmt);
+    } else {
       stmt = this.db.prepare(sql);
       if (pluck) stmt.pluck(true);
       if (this.statements.size >= STATEMENT_CACHE_SIZE) {

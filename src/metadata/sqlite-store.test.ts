@@ -113,6 +113,27 @@ describe('sqlite db', () => {
     }
   });
 
+  it('answers every query right while its cache of prepared statements evicts', async () => {
+    const dir = await tempDir();
+    const db = openSqliteDb(join(dir.path, 'db.sqlite'));
+    try {
+      await db.run('CREATE TABLE t (x INTEGER PRIMARY KEY)');
+      await db.transaction(async (t) => {
+        for (let x = 0; x < 40; x += 1) await t.run('INSERT INTO t (x) VALUES (?)', [x]);
+      });
+      const all = Array.from({ length: 40 }, (_, i) => i);
+      // 1,200 distinct texts (more than the cache holds), with one hot statement among them.
+      for (let n = 0; n < 1200; n += 1) {
+        const column = await db.column<number>(`SELECT x FROM t ORDER BY x LIMIT ${String(n % 50)} OFFSET ${String(Math.floor(n / 50))}`);
+        assert.deepEqual(column, all.slice(Math.floor(n / 50), Math.floor(n / 50) + (n % 50)), `query ${n}`);
+        assert.deepEqual(await db.get('SELECT COUNT(*) AS n FROM t WHERE x >= ?', [n % 40]), { n: 40 - (n % 40) });
+      }
+    } finally {
+      await db.close();
+      await dir.remove();
+    }
+  });
+
   it('serializes writes, rolls back on error and refuses nested use', async () => {
     const dir = await tempDir();
     const db = openSqliteDb(join(dir.path, 'db.sqlite'));

@@ -82,6 +82,8 @@ export function uploadAndEventTests(factory: StoreFactory): void {
       assert.deepEqual((await store.readEvents(first, 100)).map((e) => e.id), ['evt-p1', 'evt-p2', 'evt-p3']);
       assert.deepEqual((await store.readEvents(first, 2)).map((e) => e.id), ['evt-p1', 'evt-p2']);
       assert.deepEqual(await store.readEvents(events.at(-1)?.seq ?? 0, 10), []);
+      assert.deepEqual(await store.readEvents(0, 0), []);
+      for (const bad of [-1, 1.5, Number.NaN]) await assert.rejects(store.readEvents(0, bad), RangeError, `limit ${bad}`);
     });
 
     test('changes write their events in commit order; deletes that find nothing write none', async (store) => {
