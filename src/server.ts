@@ -123,7 +123,7 @@ export async function openMetadata(config: Config): Promise<MetadataStore> {
   }
   const path = resolve(m.path ?? join(config.dataDir, 'berth.db'));
   mkdirSync(resolve(path, '..'), { recursive: true });
-  return openSqliteStore(path, { synchronous: m.synchronous });
+  return openSqliteStore(path, { synchronous: m.synchronous, checkNestedCalls: m.checkNestedCalls });
 }
 
 /** Human-readable description of where data lives, for the start-up line. */

@@ -53,6 +53,11 @@ export const SqliteMetadataSchema = Type.Object(
     driver: Type.Literal('sqlite'),
     path: Type.Optional(Type.String({ description: 'Database file. Default: <dataDir>/berth.db.' })),
     synchronous: Type.Union([Type.Literal('FULL'), Type.Literal('NORMAL')], { default: 'FULL' }),
+    checkNestedCalls: Type.Boolean({
+      default: false,
+      description:
+        'Development check: fail a database call made from inside a transaction instead of through it (it would deadlock). Costs 4–12 % CPU on small requests.',
+    }),
   },
   { additionalProperties: false },
 );

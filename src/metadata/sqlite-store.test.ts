@@ -16,7 +16,7 @@ async function tempDir(): Promise<{ path: string; remove(): Promise<void> }> {
 
 metadataStoreSuite('sqlite', async (): Promise<StoreHarness> => {
   const dir = await tempDir();
-  const store = await openSqliteStore(join(dir.path, 'metadata.db'));
+  const store = await openSqliteStore(join(dir.path, 'metadata.db'), { checkNestedCalls: true });
   return {
     store,
     async cleanup() {
@@ -136,7 +136,7 @@ describe('sqlite db', () => {
 
   it('serializes writes, rolls back on error and refuses nested use', async () => {
     const dir = await tempDir();
-    const db = openSqliteDb(join(dir.path, 'db.sqlite'));
+    const db = openSqliteDb(join(dir.path, 'db.sqlite'), { checkNestedCalls: true });
     try {
       await db.run('CREATE TABLE t (x INTEGER)');
       await assert.rejects(

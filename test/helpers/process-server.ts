@@ -104,6 +104,8 @@ export async function startProcessServer(options: ProcessServerOptions = {}): Pr
     if (!key.startsWith('BERTH_') && key !== 'NODE_TEST_CONTEXT') env[key] = value;
   }
   Object.assign(env, options.env);
+  // Tests run the SQLite store's development check (metadata.checkNestedCalls).
+  if ((env.BERTH_METADATA__DRIVER ?? 'sqlite') === 'sqlite') env.BERTH_METADATA__CHECK_NESTED_CALLS ??= 'true';
 
   const child = spawn(
     process.execPath,

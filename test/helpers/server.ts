@@ -40,7 +40,8 @@ export interface TestServerOptions extends ServerOverrides {
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const own = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'berth-test-'));
-  let backend: Record<string, unknown> = { 'storage.fsync': false };
+  // Tests run the SQLite store's development check (metadata.checkNestedCalls).
+  let backend: Record<string, unknown> = { 'storage.fsync': false, 'metadata.checkNestedCalls': true };
   if (testBackend() === 'postgres-s3') {
     const { storage, metadata } = await postgresS3Backend(dataDir);
     backend = { storage, metadata };
