@@ -43,7 +43,7 @@ export interface SqliteDbOptions {
   /**
    * Throw when code inside a transaction's callback calls the db instead of
    * the transaction's executor: a write there would wait for the transaction
-   * forever, a read would not see its writes. Default false: the check
+   * forever, a read (on the read connection) would not see its writes. Default false: the check
    * follows the callback with AsyncLocalStorage, which turns on Node's
    * promise hooks for every promise in the process (4–12 % more server CPU
    * for manifest pushes, manifest GETs and mounts, measured A/B). The test
@@ -223,7 +223,8 @@ function createSqliteDb(writer: Connection, reader: Connection, durable: WalSync
   function checkUsable(what: string): void {
     if (closed) throw new Error(`sqlite: ${what} after close`);
     if (inTransaction?.getStore() === true) {
-      throw new Error(`sqlite: db.${what} inside a transaction would deadlock; use the transaction's executor`);
+      // A write there would deadlock; a read would not see the transaction's writes.
+      throw new Error(`sqlite: db.${what} inside a transaction would deadlock or read around it; use the transaction's executor`);
     }
   }
 
@@ -244,10 +245,10 @@ function createSqliteDb(writer: Connection, reader: Connection, durable: WalSync
   }
 
   /** Reads on the read connection; a statement that writes goes to the writer. */
-  function read<T>(sql: string, fn: (c: Connection) => T): Promise<T> {
-    if (closed) return Promise.reject(new Error('sqlite: read after close'));
+  function read<T>(what: string, sql: string, fn: (c: Connection) => T): Promise<T> {
     let readonly: boolean;
     try {
+      checkUsable(what);
       readonly = reader.statement(sql).readonly;
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
@@ -260,15 +261,15 @@ function createSqliteDb(writer: Connection, reader: Connection, durable: WalSync
     dialect: 'sqlite',
 
     all<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-      return read(sql, (c) => c.all<T>(sql, params));
+      return read('all', sql, (c) => c.all<T>(sql, params));
     },
 
     get<T>(sql: string, params: readonly SqlValue[] = []): Promise<T | undefined> {
-      return read(sql, (c) => c.get<T>(sql, params));
+      return read('get', sql, (c) => c.get<T>(sql, params));
     },
 
     column<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-      return read(sql, (c) => c.column<T>(sql, params));
+      return read('column', sql, (c) => c.column<T>(sql, params));
     },
 
     run(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {

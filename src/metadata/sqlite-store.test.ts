@@ -147,6 +147,7 @@ describe('sqlite db', () => {
         /boom/,
       );
       await assert.rejects(db.transaction(() => db.run('INSERT INTO t (x) VALUES (2)')), /deadlock/);
+      await assert.rejects(db.transaction(() => db.get('SELECT COUNT(*) AS n FROM t')), /read around it/);
       assert.deepEqual(await db.all('SELECT x FROM t'), []);
       await Promise.all(Array.from({ length: 20 }, () => db.transaction(async (t) => {
         const row = await t.get<{ n: number }>('SELECT COUNT(*) AS n FROM t');
