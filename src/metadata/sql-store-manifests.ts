@@ -21,7 +21,7 @@ import { byteOrder, decodeAnnotations, encodeAnnotations, ensureRepository, inse
 
 type ManifestMethods = Pick<
   MetadataStore,
-  'putManifest' | 'getManifest' | 'getManifestBody' | 'resolveTag' | 'tagsOf' | 'deleteManifest' | 'deleteTag' | 'getReferences'
+  'putManifest' | 'getManifest' | 'getManifestBody' | 'resolveTag' | 'getTaggedManifest' | 'tagsOf' | 'deleteManifest' | 'deleteTag' | 'getReferences'
 >;
 
 /** A `manifests` row as selected by {@link MANIFEST_COLUMNS}. */
@@ -115,6 +115,15 @@ export function sqlManifestMethods(db: SqlDb): ManifestMethods {
     async resolveTag(repo: string, tag: string): Promise<string | undefined> {
       const row = await db.get<{ digest: string }>('SELECT digest FROM tags WHERE repo = ? AND name = ?', [repo, tag]);
       return row?.digest;
+    },
+
+    async getTaggedManifest(repo: string, tag: string): Promise<ManifestRecord | undefined> {
+      const row = await db.get<ManifestRow>(
+        `SELECT ${MANIFEST_COLUMNS} FROM tags t JOIN manifests m ON m.repo = t.repo AND m.digest = t.digest
+         WHERE t.repo = ? AND t.name = ?`,
+        [repo, tag],
+      );
+      return row === undefined ? undefined : decodeManifest(row);
     },
 
     async tagsOf(repo: string, digest: string): Promise<string[]> {

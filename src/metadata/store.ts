@@ -268,6 +268,13 @@ export interface MetadataStore {
   /** Digest a tag points at. */
   resolveTag(repo: string, tag: string): Promise<string | undefined>;
 
+  /**
+   * The record of the manifest a tag points at, in one read: what
+   * `getManifest(repo, await resolveTag(repo, tag))` answers, without a tag
+   * move in between (a manifest GET or HEAD by tag).
+   */
+  getTaggedManifest(repo: string, tag: string): Promise<ManifestRecord | undefined>;
+
   /** Tags pointing at a digest in a repository, sorted. */
   tagsOf(repo: string, digest: string): Promise<string[]>;
 

@@ -82,10 +82,14 @@ export function createManifestService(deps: RegistryDeps): ManifestService {
     throw new RegistryError('MANIFEST_UNKNOWN', { reference });
   }
 
-  async function resolve(repo: string, reference: string): Promise<string> {
+  /** The record a reference names: by digest, or through its tag in one store read. */
+  async function lookup(repo: string, reference: string): Promise<ManifestRecord> {
     const ref = parseReference(reference);
-    if (ref.kind === 'digest') return ref.digest.value;
-    return (await metadata.resolveTag(repo, ref.tag)) ?? unknown(repo, reference);
+    const record =
+      ref.kind === 'digest'
+        ? await metadata.getManifest(repo, ref.digest.value)
+        : await metadata.getTaggedManifest(repo, ref.tag);
+    return record ?? unknown(repo, reference);
   }
 
   /** Every blob and child the manifest names must already be in the repository. */
@@ -204,14 +208,10 @@ export function createManifestService(deps: RegistryDeps): ManifestService {
       return result;
     },
 
-    async stat(repo, reference) {
-      const digest = await resolve(repo, reference);
-      return (await metadata.getManifest(repo, digest)) ?? unknown(repo, reference);
-    },
+    stat: lookup,
 
     async fetch(repo, reference) {
-      const digest = await resolve(repo, reference);
-      const record = (await metadata.getManifest(repo, digest)) ?? (await unknown(repo, reference));
+      const record = await lookup(repo, reference);
       return { record, body: await readBytes(record) };
     },
 

@@ -56,6 +56,10 @@ export function manifestTests(factory: StoreFactory): void {
       assert.equal(await store.resolveTag('app', 'missing'), undefined);
       assert.equal(await store.resolveTag('other', 'latest'), undefined);
       assert.deepEqual(await store.tagsOf('app', imageManifest('app', 'x').digest), []);
+      assert.deepEqual(await store.getTaggedManifest('app', 'latest'), m);
+      assert.deepEqual(await store.getTaggedManifest('app', 'latest'), await store.getManifest('app', m.digest));
+      assert.equal(await store.getTaggedManifest('app', 'missing'), undefined);
+      assert.equal(await store.getTaggedManifest('other', 'latest'), undefined);
     });
 
     test('putManifest reports tags moved from another digest', async (store) => {
@@ -76,6 +80,8 @@ export function manifestTests(factory: StoreFactory): void {
       assert.deepEqual(await store.tagsOf('app', m2.digest), ['latest', 'stable', 'v2']);
       await store.putManifest(push(imageManifest('elsewhere', 'm1'), { tags: ['latest'] }));
       assert.equal(await store.resolveTag('app', 'latest'), m2.digest, 'tags are per repository');
+      assert.deepEqual(await store.getTaggedManifest('app', 'latest'), m2, 'a moved tag answers its new manifest');
+      assert.deepEqual(await store.getTaggedManifest('elsewhere', 'latest'), imageManifest('elsewhere', 'm1'));
     });
 
     test('deleteManifest removes the manifest, its tags and its references', async (store) => {
@@ -87,6 +93,7 @@ export function manifestTests(factory: StoreFactory): void {
       assert.deepEqual(await store.deleteManifest('app', doomed.digest), doomed);
       assert.equal(await store.getManifest('app', doomed.digest), undefined);
       assert.equal(await store.resolveTag('app', 'a'), undefined);
+      assert.equal(await store.getTaggedManifest('app', 'a'), undefined, 'gone with its manifest');
       assert.deepEqual(await store.listTags('app', {}), { items: ['c'], more: false });
       assert.deepEqual(await store.getReferences('app', doomed.digest), { blobs: [], manifests: [] });
       assert.equal(await store.deleteManifest('app', doomed.digest), undefined);
