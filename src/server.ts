@@ -92,7 +92,7 @@ export async function openStorage(config: Config): Promise<StorageDriver> {
     case 'filesystem': {
       const root = resolve(s.path ?? join(config.dataDir, 'storage'));
       mkdirSync(root, { recursive: true });
-      return createFilesystemDriver({ root, fsync: s.fsync });
+      return createFilesystemDriver({ root, fsync: s.fsync, directIO: s.directIO });
     }
     case 'memory':
       return createMemoryDriver();

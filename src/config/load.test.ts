@@ -16,7 +16,7 @@ describe('loadConfig', () => {
     const c = loadConfig();
     assert.equal(c.listen, '127.0.0.1:5000');
     assert.equal(c.dataDir, './berth-data');
-    assert.deepEqual(c.storage, { driver: 'filesystem', fsync: true });
+    assert.deepEqual(c.storage, { driver: 'filesystem', fsync: true, directIO: true });
     assert.equal(c.metadata.driver, 'sqlite');
     assert.equal(c.registry.maxManifestBytes, 4 * 1024 * 1024);
     assert.equal(c.registry.deleteEnabled, true);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -9,17 +9,31 @@ import { storageDriverSuite } from './conformance/storage-driver-suite.js';
 import type { StorageDriver } from './driver.js';
 import { createFilesystemDriver } from './fs-driver.js';
 
-storageDriverSuite('filesystem', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'berth-fs-driver-'));
-  const driver = createFilesystemDriver({ root });
-  return {
-    driver,
-    cleanup: async () => {
-      await driver.close?.();
-      await rm(root, { recursive: true, force: true });
-    },
-  };
-});
+for (const directIO of [true, false]) {
+  storageDriverSuite(directIO ? 'filesystem' : 'filesystem, page cache only (directIO: false)', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'berth-fs-driver-'));
+    const driver = createFilesystemDriver({ root, directIO });
+    return {
+      driver,
+      cleanup: async () => {
+        await driver.close?.();
+        await rm(root, { recursive: true, force: true });
+      },
+    };
+  });
+}
+
+/** How this process has files under `dir` open: one entry per descriptor, true where it is O_DIRECT. */
+async function openModes(dir: string): Promise<boolean[]> {
+  const modes: boolean[] = [];
+  for (const fd of await readdir('/proc/self/fd')) {
+    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+    if (!target.startsWith(dir)) continue;
+    const flags = /flags:\s*([0-7]+)/.exec(await readFile(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
+    modes.push((Number.parseInt(flags ?? '0', 8) & constants.O_DIRECT) !== 0);
+  }
+  return modes.sort();
+}
 
 describe('filesystem driver specifics', () => {
   let parent = '';
@@ -110,6 +124,61 @@ describe('filesystem driver specifics', () => {
     }
     assert.equal(size, 3.5 * MiB);
     await writer.commit();
+  });
+
+  it('writes past the page cache (O_DIRECT) by default, through it with directIO: false', async () => {
+    const data = randomBytes(2 * 1024 * 1024 + 5);
+    const writer = await d().writer('direct/on', { append: false });
+    await writer.write(data);
+    assert.deepEqual(await openModes(root), [false, true], 'the temp file, once buffered and once direct');
+    await writer.commit();
+    assert.deepEqual(await openModes(root), [], 'both closed');
+    assert.ok((await d().getContent('direct/on')).equals(data));
+
+    const cached = createFilesystemDriver({ root, directIO: false });
+    const other = await cached.writer('direct/off', { append: false });
+    await other.write(data);
+    assert.deepEqual(await openModes(root), [false]);
+    await other.commit();
+    assert.ok((await cached.getContent('direct/off')).equals(data));
+    await cached.close?.();
+  });
+
+  it('gives writers past the eight staging buffers the page cache, and every file its exact bytes', async () => {
+    const files = Array.from({ length: 11 }, (_, i) => ({ path: `many/${i}`, data: randomBytes(1024 * 1024 + 4096 * i + i) }));
+    const writers = await Promise.all(files.map((f) => d().writer(f.path, { append: false })));
+    const chunk = 100_003; // crosses the 1 MiB staging buffers and the 4 KiB blocks at odd places
+    for (let at = 0; at < 1024 * 1024 + 4096 * 11; at += chunk) {
+      await Promise.all(files.map((f, i) => writers[i]!.write(f.data.subarray(at, at + chunk))));
+    }
+    const modes = await openModes(root);
+    assert.equal(modes.filter((direct) => direct).length, 8);
+    assert.equal(modes.filter((direct) => !direct).length, 11);
+    await Promise.all(writers.map((w, i) => (i === 3 ? w.cancel() : w.commit())));
+    for (const [i, f] of files.entries()) {
+      if (i === 3) assert.equal(await d().stat(f.path), undefined);
+      else assert.ok((await d().getContent(f.path)).equals(f.data), f.path);
+    }
+    const again = await Promise.all(files.slice(0, 8).map((f) => d().writer(`${f.path}.again`, { append: false })));
+    await Promise.all(again.map((w) => w.write(randomBytes(8192))));
+    assert.equal((await openModes(root)).filter((direct) => direct).length, 8, 'committed and cancelled writers gave their buffers back');
+    await Promise.all(again.map((w) => w.cancel()));
+  });
+
+  it('appends directly from an aligned size, through the page cache from an unaligned one', async () => {
+    const MiB = 1024 * 1024;
+    const parts = [randomBytes(MiB), randomBytes(MiB + 100), randomBytes(3 * MiB)];
+    let committed = 0;
+    const modes: boolean[][] = [];
+    for (const part of parts) {
+      const writer = await d().writer('append/data', { append: true, expectedSize: committed, deferSync: true });
+      await writer.write(part);
+      modes.push(await openModes(root));
+      await writer.commit();
+      committed += part.length;
+    }
+    assert.deepEqual(modes, [[false, true], [false, true], [false]]);
+    assert.ok((await d().getContent('append/data')).equals(Buffer.concat(parts)));
   });
 
   it('works with fsync off', async () => {

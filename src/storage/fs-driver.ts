@@ -20,6 +20,8 @@ import {
   type StorageWriter,
   type WriterOptions,
 } from './driver.js';
+import { DIRECT_ALIGN, DirectOutput, StagingPool, openDirect, probeDirectIO } from './direct-io.js';
+import { isCode } from './errno.js';
 import { BufferPool, FileReadStream } from './file-read-stream.js';
 
 export interface FilesystemDriverOptions {
@@ -27,6 +29,11 @@ export interface FilesystemDriverOptions {
   root: string;
   /** fsync files and directories so a commit survives a crash. Default true; turn off only for tests. */
   fsync?: boolean;
+  /**
+   * Write blob bytes with `O_DIRECT` where the filesystem allows it (see
+   * direct-io.ts). Default true.
+   */
+  directIO?: boolean;
 }
 
 const TMP_DIR = '_tmp';
@@ -40,6 +47,8 @@ const SYNC_EVERY = 32 * IO_CHUNK;
 const READ_CHUNK = IO_CHUNK;
 /** Idle read buffers kept for reuse (each READ_CHUNK): 8 MiB at most. */
 const READ_BUFFERS_KEPT = 8;
+/** Writers that may write directly at once (each holds a 1 MiB staging buffer); more use the page cache. */
+const DIRECT_WRITERS = 8;
 /** Temp files older than this are leftovers of a crashed process. */
 const STALE_TMP_MS = 60 * 60 * 1000;
 
@@ -112,6 +121,33 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
 
   const sweeping = sweepStaleTemp(tmpRoot);
   const readBuffers = new BufferPool(READ_CHUNK, READ_BUFFERS_KEPT);
+  const staging = new StagingPool(DIRECT_WRITERS);
+  let directWorks: Promise<boolean> | undefined;
+
+  /**
+   * The direct output for a writer of `abs` starting at `offset`, or
+   * undefined (direct I/O off, refused by the filesystem, an unaligned start,
+   * or every staging buffer in use): that writer uses the page cache.
+   */
+  const directOutput = async (abs: string, handle: FileHandle, offset: number): Promise<DirectLease | undefined> => {
+    if (options.directIO === false || offset % DIRECT_ALIGN !== 0) return undefined;
+    directWorks ??= mkdir(tmpRoot, { recursive: true }).then(
+      () => probeDirectIO(join(tmpRoot, `direct-probe-${randomUUID()}`), staging),
+      () => false,
+    );
+    if (!(await directWorks)) return undefined;
+    const buffer = staging.take();
+    if (buffer === undefined) return undefined;
+    const direct = await openDirect(abs).catch((err: unknown) => {
+      staging.give(buffer);
+      throw err;
+    });
+    if (direct === undefined) {
+      staging.give(buffer);
+      return undefined;
+    }
+    return { output: new DirectOutput(direct, handle, buffer, offset), release: () => staging.give(buffer) };
+  };
 
   return {
     name: 'filesystem',
@@ -182,7 +218,11 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
           await handle.close();
           throw err;
         }
-        return createFileWriter(handle, initial, durable, writerOptions.deferSync !== true, {
+        const direct = await directOutput(abs, handle, initial).catch(async (err: unknown) => {
+          await handle.close();
+          throw err;
+        });
+        return createFileWriter(handle, initial, durable, writerOptions.deferSync !== true, direct, {
           commit: async () => {
             if (created) await syncDir(dirname(abs));
           },
@@ -193,7 +233,12 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
         });
       }
       const temp = await openTemp();
-      return createFileWriter(temp.handle, 0, durable, writerOptions.deferSync !== true, {
+      const direct = await directOutput(temp.path, temp.handle, 0).catch(async (err: unknown) => {
+        await temp.handle.close();
+        await unlink(temp.path).catch(ignore);
+        throw err;
+      });
+      return createFileWriter(temp.handle, 0, durable, writerOptions.deferSync !== true, direct, {
         commit: () => publish(temp.path, abs),
         cancel: () => unlink(temp.path).catch(ignore),
       });
@@ -227,6 +272,12 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
   };
 }
 
+/** A writer's direct output and the staging buffer it holds until closed. */
+interface DirectLease {
+  output: DirectOutput;
+  release(): void;
+}
+
 interface FinishHooks {
   /** Runs after the handle is flushed, fsynced and closed. */
   commit(): Promise<void>;
@@ -248,12 +299,16 @@ interface FinishHooks {
  * commit's `fsync` has only the tail left to flush. The writer holds on to
  * the chunks it is given until they are written: callers must not reuse them.
  * Without `syncOnCommit` (deferSync), the commit leaves the tail to a later sync.
+ * With a `direct` output, queued chunks are copied to its staging buffer and
+ * written past the page cache instead (no background syncs needed: nothing
+ * is left dirty in the page cache but the last partial block).
  */
 function createFileWriter(
   handle: FileHandle,
   initial: number,
   durable: boolean,
   syncOnCommit: boolean,
+  direct: DirectLease | undefined,
   hooks: FinishHooks,
 ): StorageWriter {
   let queue: Uint8Array[] = [];
@@ -267,6 +322,7 @@ function createFileWriter(
   let closed = false;
 
   const writeAll = async (buffers: Uint8Array[]): Promise<void> => {
+    if (direct !== undefined) return direct.output.write(buffers);
     let rest = buffers;
     while (rest.length > 0) {
       const { bytesWritten } = await handle.writev(rest);
@@ -283,7 +339,7 @@ function createFileWriter(
       () => {
         inFlight = undefined;
         unsynced += bytes;
-        if (durable && syncing === undefined && unsynced >= SYNC_EVERY) {
+        if (durable && direct === undefined && syncing === undefined && unsynced >= SYNC_EVERY) {
           unsynced = 0;
           syncing = handle.datasync().then(
             () => {
@@ -316,6 +372,7 @@ function createFileWriter(
       startWrite();
       await settle();
     }
+    await direct?.output.finish();
     if (syncing !== undefined) await syncing;
     if (failure !== undefined) throw failure;
   };
@@ -324,6 +381,9 @@ function createFileWriter(
     closed = true;
     while (inFlight !== undefined) await inFlight;
     await syncing;
+    if (direct !== undefined) {
+      await direct.output.close().finally(() => direct.release());
+    }
     await handle.close();
   };
   /**
@@ -459,11 +519,6 @@ async function sweepStaleTemp(tmpRoot: string): Promise<void> {
   } catch {
     // A missing _tmp or a racing delete is not worth failing start-up for.
   }
-}
-
-function isCode(err: unknown, ...codes: string[]): boolean {
-  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && codes.includes(code);
 }
 
 /** ENOTDIR too: a path below a file holds nothing. */
