@@ -24,8 +24,9 @@ import { isCode } from './errno.js';
 
 /** Offsets, lengths and buffers of direct writes are multiples of this (the largest common logical block size). */
 export const DIRECT_ALIGN = 4096;
-/** Staging bytes per direct writer: its bytes reach the device in writes of up to this size. */
+/** Staging bytes per direct writer, in two halves: its bytes reach the device in writes of half this size. */
 const STAGING_BYTES = 1024 * 1024;
+const HALF = STAGING_BYTES / 2;
 /** A slot's stride in the WebAssembly memory (64 KiB pages), keeping every slot page-aligned. */
 const WASM_PAGE = 64 * 1024;
 const SLOT_PAGES = STAGING_BYTES / WASM_PAGE;
@@ -95,71 +96,96 @@ export async function probeDirectIO(probePath: string, pool: StagingPool): Promi
 }
 
 /**
- * The output of one direct writer: bytes are copied into `staging` and every
- * aligned stretch is written through `direct` at its offset; the unaligned
- * rest waits for more bytes, or for `finish()`, which writes it through
- * `buffered` (the writer's ordinary handle). A short direct write (a full
- * disk) continues through `buffered` too, so the error surfaces there.
- * Writes are positional: `buffered` may be an `O_APPEND` handle, since
- * bytes always land at the end of the file.
+ * The output of one direct writer. Its staging buffer is two halves: `write`
+ * copies bytes into the current half at once (so the caller's chunk can be
+ * collected young), and a full half is written through `direct` at its offset
+ * while the next fills; `write` waits only when both halves are busy. One
+ * write is in flight at a time, so bytes land in order. `finish()` writes the
+ * aligned part of the last half directly and its unaligned rest (less than
+ * one block) through `buffered`, the writer's ordinary handle; a short direct
+ * write (a full disk) continues through `buffered` too, so the error
+ * surfaces there. Writes are positional: `buffered` may be an `O_APPEND`
+ * handle, since its bytes always land at the end of the file. Between
+ * `write` and `finish`, up to half a staging buffer waits in memory.
  */
 export class DirectOutput {
+  private readonly halves: [Buffer, Buffer];
+  private current: 0 | 1 = 0;
   private fill = 0;
+  private inFlight: Promise<void> | undefined;
+  private failure: Error | undefined;
 
   constructor(
     private readonly direct: FileHandle,
     private readonly buffered: FileHandle,
-    private readonly staging: Buffer,
+    staging: Buffer,
     private offset: number,
-  ) {}
+  ) {
+    this.halves = [staging.subarray(0, HALF), staging.subarray(HALF, 2 * HALF)];
+  }
 
-  /** Copies `buffers` in order, writing each full staging buffer and, at the end, the aligned part of the rest. */
-  async write(buffers: Uint8Array[]): Promise<void> {
-    for (const buffer of buffers) {
-      for (let at = 0; at < buffer.length; ) {
-        const n = Math.min(buffer.length - at, STAGING_BYTES - this.fill);
-        this.staging.set(buffer.subarray(at, at + n), this.fill);
-        this.fill += n;
-        at += n;
-        if (this.fill === STAGING_BYTES) await this.writeAligned();
-      }
+  /** Stages `chunk`, starting the write of each half it fills. */
+  async write(chunk: Uint8Array): Promise<void> {
+    for (let at = 0; at < chunk.length; ) {
+      const n = Math.min(chunk.length - at, HALF - this.fill);
+      this.halves[this.current].set(chunk.subarray(at, at + n), this.fill);
+      this.fill += n;
+      at += n;
+      if (this.fill === HALF) await this.submit();
     }
-    await this.writeAligned();
   }
 
-  /** Writes what is left (less than one block) through the page cache. */
+  /** Writes everything staged; the file then holds every byte. */
   async finish(): Promise<void> {
-    await this.writeAligned();
-    await this.writeBuffered(this.fill);
+    await this.settle();
+    const half = this.halves[this.current];
+    const aligned = this.fill - (this.fill % DIRECT_ALIGN);
+    if (aligned > 0) await this.writeAt(half, aligned, this.offset);
+    await writeFully(this.buffered, half.subarray(aligned, this.fill), this.offset + aligned);
+    this.offset += this.fill;
+    this.fill = 0;
   }
 
-  /** Closes the direct handle (the buffered one is the writer's). */
+  /** Waits for the write in flight and closes the direct handle (the buffered one is the writer's). */
   async close(): Promise<void> {
+    await this.inFlight;
     await this.direct.close();
   }
 
-  private async writeAligned(): Promise<void> {
-    const aligned = this.fill - (this.fill % DIRECT_ALIGN);
-    if (aligned === 0) return;
-    const { bytesWritten } = await this.direct.write(this.staging, 0, aligned, this.offset);
-    if (bytesWritten !== aligned) {
-      await this.writeBuffered(this.fill);
-      return;
-    }
-    this.offset += aligned;
-    this.staging.copyWithin(0, aligned, this.fill);
-    this.fill -= aligned;
+  /** Waits until no write is in flight, rethrowing its failure. */
+  private async settle(): Promise<void> {
+    await this.inFlight;
+    if (this.failure !== undefined) throw this.failure;
   }
 
-  /** Writes the first `length` staged bytes through the buffered handle (the staging buffer may be partly written). */
-  private async writeBuffered(length: number): Promise<void> {
-    let done = 0;
-    while (done < length) {
-      const { bytesWritten } = await this.buffered.write(this.staging, done, length - done, this.offset + done);
-      done += bytesWritten;
-    }
-    this.offset += length;
-    this.staging.copyWithin(0, length, this.fill);
-    this.fill -= length;
+  /** Starts writing the full current half once the other is written, and switches halves. */
+  private async submit(): Promise<void> {
+    await this.settle();
+    const written = this.writeAt(this.halves[this.current], HALF, this.offset);
+    this.inFlight = written.then(
+      () => {
+        this.inFlight = undefined;
+      },
+      (err: unknown) => {
+        this.inFlight = undefined;
+        this.failure ??= err instanceof Error ? err : new Error(String(err));
+      },
+    );
+    this.offset += HALF;
+    this.current = this.current === 0 ? 1 : 0;
+    this.fill = 0;
+  }
+
+  private async writeAt(buffer: Buffer, length: number, offset: number): Promise<void> {
+    const { bytesWritten } = await this.direct.write(buffer, 0, length, offset);
+    if (bytesWritten < length) await writeFully(this.buffered, buffer.subarray(bytesWritten, length), offset + bytesWritten);
+  }
+}
+
+/** Writes all of `bytes` at `position`, looping over short writes. */
+async function writeFully(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < bytes.length; ) {
+    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
+    done += bytesWritten;
   }
 }

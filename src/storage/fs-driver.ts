@@ -299,9 +299,9 @@ interface FinishHooks {
  * commit's `fsync` has only the tail left to flush. The writer holds on to
  * the chunks it is given until they are written: callers must not reuse them.
  * Without `syncOnCommit` (deferSync), the commit leaves the tail to a later sync.
- * With a `direct` output, queued chunks are copied to its staging buffer and
- * written past the page cache instead (no background syncs needed: nothing
- * is left dirty in the page cache but the last partial block).
+ * With a `direct` output, chunks go to it instead of the queue: it copies
+ * them at once and writes past the page cache (so no background syncs:
+ * nothing is left dirty in the page cache but the last partial block).
  */
 function createFileWriter(
   handle: FileHandle,
@@ -322,7 +322,6 @@ function createFileWriter(
   let closed = false;
 
   const writeAll = async (buffers: Uint8Array[]): Promise<void> => {
-    if (direct !== undefined) return direct.output.write(buffers);
     let rest = buffers;
     while (rest.length > 0) {
       const { bytesWritten } = await handle.writev(rest);
@@ -339,7 +338,7 @@ function createFileWriter(
       () => {
         inFlight = undefined;
         unsynced += bytes;
-        if (durable && direct === undefined && syncing === undefined && unsynced >= SYNC_EVERY) {
+        if (durable && syncing === undefined && unsynced >= SYNC_EVERY) {
           unsynced = 0;
           syncing = handle.datasync().then(
             () => {
@@ -412,9 +411,10 @@ function createFileWriter(
         async () => {
           if (failure !== undefined) throw failure;
           if (chunk.length === 0) return;
+          size += chunk.length;
+          if (direct !== undefined) return direct.output.write(chunk);
           queue.push(chunk);
           queued += chunk.length;
-          size += chunk.length;
           if (queued < IO_CHUNK) return;
           if (inFlight !== undefined) {
             if (queued < MAX_QUEUED) return;
