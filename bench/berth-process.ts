@@ -3,13 +3,24 @@
  * or any command given with --berth-cmd.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, spawnServer, type ServerProcess } from './server-process.js';
 
 export const BERTH_ENTRY = 'src/cli/main.ts';
 /** The compiled CLI that `npm run build` writes. */
 export const BERTH_BUILT_ENTRY = 'dist/cli/main.js';
+
+/**
+ * The node flags `npm start` runs berth with (from package.json's `start`
+ * script, `node <flags> dist/cli/main.js serve`), so the bench runs it alike.
+ */
+export function startFlags(repoRoot: string): string[] {
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
+  const words = (pkg.scripts?.start ?? '').trim().split(/\s+/);
+  const entry = words.indexOf(BERTH_BUILT_ENTRY);
+  return words[0] === 'node' && entry > 0 ? words.slice(1, entry) : [];
+}
 
 export interface BerthOptions {
   /** The repository root (the working directory of the server). */
@@ -58,14 +69,14 @@ export async function startBerth(options: BerthOptions): Promise<ServerProcess> 
     return spawnServer({
       ...common,
       command: process.execPath,
-      args: [BERTH_BUILT_ENTRY, 'serve', '--listen', listen, '--data-dir', dataDir],
+      args: [...startFlags(options.repoRoot), BERTH_BUILT_ENTRY, 'serve', '--listen', listen, '--data-dir', dataDir],
     });
   }
   process.stderr.write(`berth: build failed; running ${BERTH_ENTRY} through tsx instead\n`);
   return spawnServer({
     ...common,
     command: process.execPath,
-    args: ['--import', 'tsx', BERTH_ENTRY, 'serve', '--listen', listen, '--data-dir', dataDir],
+    args: [...startFlags(options.repoRoot), '--import', 'tsx', BERTH_ENTRY, 'serve', '--listen', listen, '--data-dir', dataDir],
   });
 }
 

@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -37,6 +37,18 @@ describe('berth CLI', () => {
     const serve = await berth('serve', '--help');
     for (const flag of ['--listen', '--data-dir', '--config', '--log-format']) assert.ok(serve.stdout.includes(flag), flag);
     assert.match(serve.stdout, /BERTH_LISTEN/);
+  });
+
+  it('runs with the node flags of npm start, also as an installed bin (its #! line), and node accepts them', async () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+    const start = /^node ((?:--\S+ )*)dist\/cli\/main\.js serve$/.exec(pkg.scripts.start);
+    assert.ok(start, `npm start runs node <flags> dist/cli/main.js serve: ${pkg.scripts.start}`);
+    const flags = (start[1] ?? '').trim();
+    assert.notEqual(flags, '', 'npm start passes node flags');
+    const shebang = readFileSync(join(ROOT, 'src/cli/main.ts'), 'utf8').split('\n')[0];
+    assert.equal(shebang, `#!/usr/bin/env -S node ${flags}`);
+    const { stdout } = await run(process.execPath, [...flags.split(' '), '-e', 'console.log("ok")']);
+    assert.equal(stdout.trim(), 'ok');
   });
 
   it('validates the shipped default config', async () => {
