@@ -38,7 +38,7 @@ Options:
   --json <file>          also write all results (every round) as JSON
   --pid <pid>            with --url: the server's pid, enables the rss workload
   --berth-cmd "<cmd>"    with --compare: start berth with this shell command instead of
-                         \`node dist/cli/main.js serve --listen ... --data-dir ...\` (built
+                         \`node <npm start's flags> dist/cli/main.js serve --listen ... --data-dir ...\` (built
                          first with tsc -p tsconfig.build.json; tsx on src/ if that fails);
                          {port}, {listen} and {dataDir} are substituted (and set in env as
                          BENCH_PORT, BENCH_LISTEN, BENCH_DATA_DIR); it must answer
