@@ -92,7 +92,7 @@ export async function openStorage(config: Config): Promise<StorageDriver> {
     case 'filesystem': {
       const root = resolve(s.path ?? join(config.dataDir, 'storage'));
       mkdirSync(root, { recursive: true });
-      return createFilesystemDriver({ root, fsync: s.fsync, directIO: s.directIO });
+      return createFilesystemDriver({ root, fsync: s.fsync, directWrites: s.directWrites });
     }
     case 'memory':
       return createMemoryDriver();

@@ -16,7 +16,7 @@ describe('loadConfig', () => {
     const c = loadConfig();
     assert.equal(c.listen, '127.0.0.1:5000');
     assert.equal(c.dataDir, './berth-data');
-    assert.deepEqual(c.storage, { driver: 'filesystem', fsync: true, directIO: true });
+    assert.deepEqual(c.storage, { driver: 'filesystem', fsync: true, directWrites: true });
     assert.equal(c.metadata.driver, 'sqlite');
     assert.equal(c.registry.maxManifestBytes, 4 * 1024 * 1024);
     assert.equal(c.registry.deleteEnabled, true);
@@ -38,6 +38,12 @@ describe('loadConfig', () => {
     assert.equal(envPath('BERTH_REGISTRY__MAX_MANIFEST_BYTES'), 'registry.maxManifestBytes');
     assert.equal(envPath('BERTH_DATA_DIR'), 'dataDir');
     assert.equal(envPath('BERTH_STORAGE__FORCE_PATH_STYLE'), 'storage.forcePathStyle');
+    assert.equal(envPath('BERTH_STORAGE__DIRECT_WRITES'), 'storage.directWrites');
+  });
+
+  it('turns direct writes off from the environment', () => {
+    const c = loadConfig({ env: { BERTH_STORAGE__DIRECT_WRITES: 'false' } });
+    assert.deepEqual(c.storage, { driver: 'filesystem', fsync: true, directWrites: false });
   });
 
   it('names the file and every bad field', () => {

@@ -20,7 +20,7 @@ export const FilesystemStorageSchema = Type.Object(
     driver: Type.Literal('filesystem'),
     path: Type.Optional(Type.String({ description: 'Blob directory. Default: <dataDir>/storage.' })),
     fsync: Type.Boolean({ default: true, description: 'fsync every committed blob (durable across power loss).' }),
-    directIO: Type.Boolean({
+    directWrites: Type.Boolean({
       default: true,
       description: 'Write blob bytes with O_DIRECT, past the page cache, where the filesystem allows it.',
     }),

@@ -9,10 +9,10 @@ import { storageDriverSuite } from './conformance/storage-driver-suite.js';
 import type { StorageDriver } from './driver.js';
 import { createFilesystemDriver } from './fs-driver.js';
 
-for (const directIO of [true, false]) {
-  storageDriverSuite(directIO ? 'filesystem' : 'filesystem, page cache only (directIO: false)', async () => {
+for (const directWrites of [true, false]) {
+  storageDriverSuite(directWrites ? 'filesystem' : 'filesystem, page cache only (directWrites: false)', async () => {
     const root = await mkdtemp(join(tmpdir(), 'berth-fs-driver-'));
-    const driver = createFilesystemDriver({ root, directIO });
+    const driver = createFilesystemDriver({ root, directWrites });
     return {
       driver,
       cleanup: async () => {
@@ -126,7 +126,7 @@ describe('filesystem driver specifics', () => {
     await writer.commit();
   });
 
-  it('writes past the page cache (O_DIRECT) by default, through it with directIO: false', async () => {
+  it('writes past the page cache (O_DIRECT) by default, through it with directWrites: false', async () => {
     const data = randomBytes(2 * 1024 * 1024 + 5);
     const writer = await d().writer('direct/on', { append: false });
     await writer.write(data);
@@ -135,7 +135,7 @@ describe('filesystem driver specifics', () => {
     assert.deepEqual(await openModes(root), [], 'both closed');
     assert.ok((await d().getContent('direct/on')).equals(data));
 
-    const cached = createFilesystemDriver({ root, directIO: false });
+    const cached = createFilesystemDriver({ root, directWrites: false });
     const other = await cached.writer('direct/off', { append: false });
     await other.write(data);
     assert.deepEqual(await openModes(root), [false]);

@@ -33,7 +33,7 @@ export interface FilesystemDriverOptions {
    * Write blob bytes with `O_DIRECT` where the filesystem allows it (see
    * direct-io.ts). Default true.
    */
-  directIO?: boolean;
+  directWrites?: boolean;
 }
 
 const TMP_DIR = '_tmp';
@@ -130,7 +130,7 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
    * or every staging buffer in use): that writer uses the page cache.
    */
   const directOutput = async (abs: string, handle: FileHandle, offset: number): Promise<DirectLease | undefined> => {
-    if (options.directIO === false || offset % DIRECT_ALIGN !== 0) return undefined;
+    if (options.directWrites === false || offset % DIRECT_ALIGN !== 0) return undefined;
     directWorks ??= mkdir(tmpRoot, { recursive: true }).then(
       () => probeDirectIO(join(tmpRoot, `direct-probe-${randomUUID()}`), staging),
       () => false,
