@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, envPath, loadConfig, parseListen } from './load.js';
+import { ConfigSchema } from './schema.js';
 
 function file(text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'berth-config-')), 'berth.yaml');
@@ -39,6 +40,21 @@ describe('loadConfig', () => {
     assert.equal(envPath('BERTH_DATA_DIR'), 'dataDir');
     assert.equal(envPath('BERTH_STORAGE__FORCE_PATH_STYLE'), 'storage.forcePathStyle');
     assert.equal(envPath('BERTH_STORAGE__DIRECT_WRITES'), 'storage.directWrites');
+  });
+
+  it('gives every option an environment name that maps back to it', () => {
+    /** Every object key path in a schema, through unions and arrays. */
+    const paths = (schema: unknown, prefix: string[]): string[][] => {
+      const node = schema as { properties?: Record<string, unknown>; anyOf?: unknown[]; items?: unknown };
+      const own = Object.entries(node.properties ?? {}).flatMap(([key, child]) => [[...prefix, key], ...paths(child, [...prefix, key])]);
+      return [...own, ...(node.anyOf ?? []).flatMap((branch) => paths(branch, prefix)), ...(node.items ? paths(node.items, prefix) : [])];
+    };
+    const all = paths(ConfigSchema, []);
+    assert.ok(all.length > 50, `found ${all.length} options`);
+    for (const path of all) {
+      const env = `BERTH_${path.map((key) => key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()).join('__')}`;
+      assert.equal(envPath(env), path.join('.'), env);
+    }
   });
 
   it('turns direct writes off from the environment', () => {
