@@ -33,6 +33,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { StorageWriter } from './driver.js';
+import { WriterGate } from './writer-gate.js';
 
 /** S3's smallest part, except the last one. */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -173,8 +174,6 @@ export function createS3Writer(target: S3Target, partSize: number, base: AppendB
   let written = 0;
   let uploadId: string | undefined;
   const parts: CompletedPart[] = [];
-  let state: 'open' | 'busy' | 'committed' | 'cancelled' | 'failed' = 'open';
-  let running: Promise<void> | undefined;
 
   /** Removes and returns the first `n` pending bytes as one buffer. */
   const take = (n: number): Buffer => {
@@ -230,29 +229,11 @@ export function createS3Writer(target: S3Target, partSize: number, base: AppendB
     parts.push({ PartNumber, ETag: result.ETag });
   };
 
-  /**
-   * Runs one operation at a time; a failure leaves the writer able only to
-   * cancel. A cancel that lands mid-operation wins: the state stays cancelled.
-   */
-  const exclusive = async (what: string, op: () => Promise<void>, after: 'open' | 'committed'): Promise<void> => {
-    if (state !== 'open') throw new Error(`cannot ${what}: storage writer is ${state}`);
-    state = 'busy';
-    running = op();
-    try {
-      await running;
-      if (state === 'busy') state = after;
-    } catch (err) {
-      if (state === 'busy') {
-        state = 'failed';
-        // Only cancel() may follow, so release the parts now: a caller that
-        // drops a failed writer must not leave an upload behind.
-        if (uploadId !== undefined) await abortUpload(target, uploadId);
-      }
-      throw err;
-    } finally {
-      running = undefined;
-    }
-  };
+  // Only cancel() may follow a failure, so release the parts then: a caller
+  // that drops a failed writer must not leave an upload behind.
+  const gate = new WriterGate(async () => {
+    if (uploadId !== undefined) await abortUpload(target, uploadId);
+  });
 
   return {
     get size() {
@@ -260,7 +241,7 @@ export function createS3Writer(target: S3Target, partSize: number, base: AppendB
     },
 
     write: (chunk) =>
-      exclusive(
+      gate.run(
         'write',
         async () => {
           if (chunk.length === 0) return;
@@ -275,7 +256,7 @@ export function createS3Writer(target: S3Target, partSize: number, base: AppendB
       ),
 
     commit: () =>
-      exclusive(
+      gate.run(
         'commit',
         async () => {
           // Appending nothing leaves the existing object as it is.
@@ -296,13 +277,12 @@ export function createS3Writer(target: S3Target, partSize: number, base: AppendB
       ),
 
     async cancel(): Promise<void> {
-      if (state === 'committed' || state === 'cancelled') return;
-      state = 'cancelled';
+      if (!gate.cancel()) return;
       pending = [];
       pendingBytes = 0;
       controller.abort();
       // Let an in-flight request settle first, so no part lands after the abort.
-      await running?.catch(() => undefined);
+      await gate.running?.catch(() => undefined);
       if (uploadId !== undefined) await abortUpload(target, uploadId);
     },
   };
