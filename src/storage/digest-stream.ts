@@ -6,6 +6,7 @@ import type { Hash } from 'node:crypto';
 import { createDigester, type DigestAlgorithm } from '../oci/digest.js';
 import { RegistryError } from '../oci/errors.js';
 import type { StorageWriter } from './driver.js';
+import { asError } from './errno.js';
 
 export interface CopyVerifiedOptions {
   /** Algorithms to hash this call's bytes with; `digests` has one entry per algorithm. */
@@ -116,7 +117,7 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
       },
       (err: unknown) => {
         settle();
-        reject(err instanceof Error ? err : new Error(String(err)));
+        reject(asError(err));
       },
     );
   });

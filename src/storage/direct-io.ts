@@ -20,11 +20,13 @@
  * cache as before.
  */
 import { constants } from 'node:fs';
-import { open, unlink, type FileHandle } from 'node:fs/promises';
-import { isCode } from './errno.js';
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { asError, isCode } from './errno.js';
 
 /** Offsets, lengths and buffers of direct writes are multiples of this (the largest common logical block size). */
-export const DIRECT_ALIGN = 4096;
+const DIRECT_ALIGN = 4096;
 /** Staging bytes per direct writer, in two halves: its bytes reach the device in writes of half this size. */
 const STAGING_BYTES = 1024 * 1024;
 const HALF = STAGING_BYTES / 2;
@@ -33,11 +35,52 @@ const WASM_PAGE = 64 * 1024;
 const SLOT_PAGES = STAGING_BYTES / WASM_PAGE;
 
 /**
+ * A driver's direct writes: `output()` gives a writer a {@link DirectOutput}
+ * when it can have one. The first call probes the filesystem (a 4 KiB direct
+ * write to a temp file in `probeDir`); a refusal there, a writer starting at
+ * an unaligned offset, or every staging buffer lent means undefined, and that
+ * writer uses the page cache.
+ */
+export class DirectWrites {
+  private readonly pool: StagingPool;
+  private works: Promise<boolean> | undefined;
+
+  /** @param slots how many writers may write directly at once (a 1 MiB staging buffer each) */
+  constructor(
+    private readonly probeDir: string,
+    slots: number,
+  ) {
+    this.pool = new StagingPool(slots);
+  }
+
+  /** A direct output for the file at `path` from `offset` on, beside its ordinary handle `buffered`. */
+  async output(path: string, buffered: FileHandle, offset: number): Promise<DirectOutput | undefined> {
+    if (offset % DIRECT_ALIGN !== 0) return undefined;
+    this.works ??= mkdir(this.probeDir, { recursive: true }).then(
+      () => probeDirectIO(join(this.probeDir, `direct-probe-${randomUUID()}`), this.pool),
+      () => false,
+    );
+    if (!(await this.works)) return undefined;
+    const staging = this.pool.take();
+    if (staging === undefined) return undefined;
+    const direct = await openDirect(path).catch((err: unknown) => {
+      this.pool.give(staging);
+      throw err;
+    });
+    if (direct === undefined) {
+      this.pool.give(staging);
+      return undefined;
+    }
+    return new DirectOutput(direct, buffered, staging, offset, () => this.pool.give(staging));
+  }
+}
+
+/**
  * A fixed set of aligned staging buffers, allocated on first use. Memory a
  * slot never touched costs no RSS. With every slot lent, `take()` answers
- * undefined and the writer goes through the page cache.
+ * undefined.
  */
-export class StagingPool {
+class StagingPool {
   private free: Buffer[] | undefined;
 
   constructor(private readonly slots: number) {}
@@ -68,7 +111,7 @@ function allocateSlots(slots: number): Buffer[] {
 }
 
 /** Opens `path` for direct writes; undefined where the filesystem refuses `O_DIRECT`. */
-export async function openDirect(path: string): Promise<FileHandle | undefined> {
+async function openDirect(path: string): Promise<FileHandle | undefined> {
   return open(path, constants.O_WRONLY | constants.O_DIRECT).catch((err: unknown) => {
     if (isCode(err, 'EINVAL', 'EOPNOTSUPP')) return undefined;
     throw err;
@@ -79,7 +122,7 @@ export async function openDirect(path: string): Promise<FileHandle | undefined> 
  * Whether direct writes work on the filesystem of `probePath` (a file that
  * must not exist; it is removed again): one aligned 4 KiB write.
  */
-export async function probeDirectIO(probePath: string, pool: StagingPool): Promise<boolean> {
+async function probeDirectIO(probePath: string, pool: StagingPool): Promise<boolean> {
   if ((constants.O_DIRECT as number | undefined) === undefined) return false; // not on this OS (macOS)
   const staging = pool.take();
   if (staging === undefined) return false;
@@ -108,7 +151,8 @@ export async function probeDirectIO(probePath: string, pool: StagingPool): Promi
  * write (a full disk) continues through `buffered` too, so the error
  * surfaces there. Writes are positional: `buffered` may be an `O_APPEND`
  * handle, since its bytes always land at the end of the file. Between
- * `write` and `finish`, up to half a staging buffer waits in memory.
+ * `write` and `finish`, up to half a staging buffer waits in memory. `close()`
+ * hands the staging buffer back (`release`).
  */
 export class DirectOutput {
   private readonly halves: [Buffer, Buffer];
@@ -122,6 +166,7 @@ export class DirectOutput {
     private readonly buffered: FileHandle,
     staging: Buffer,
     private offset: number,
+    private readonly release: () => void,
   ) {
     this.halves = [staging.subarray(0, HALF), staging.subarray(HALF, 2 * HALF)];
   }
@@ -148,10 +193,10 @@ export class DirectOutput {
     this.fill = 0;
   }
 
-  /** Waits for the write in flight and closes the direct handle (the buffered one is the writer's). */
+  /** Waits for the write in flight, closes the direct handle (the buffered one is the writer's) and releases the staging buffer. */
   async close(): Promise<void> {
     await this.inFlight;
-    await this.direct.close();
+    await this.direct.close().finally(this.release);
   }
 
   /** Waits until no write is in flight, rethrowing its failure. */
@@ -170,7 +215,7 @@ export class DirectOutput {
       },
       (err: unknown) => {
         this.inFlight = undefined;
-        this.failure ??= err instanceof Error ? err : new Error(String(err));
+        this.failure ??= asError(err);
       },
     );
     this.offset += HALF;

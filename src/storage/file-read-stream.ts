@@ -12,6 +12,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { RecyclableChunks } from './driver.js';
+import { asError } from './errno.js';
 
 /**
  * Equal-sized buffers for reuse. A buffer goes back only once, and only if
@@ -85,7 +86,7 @@ export class FileReadStream extends Readable implements RecyclableChunks {
       },
       (err: unknown) => {
         this.pool.give(buffer);
-        this.destroy(err instanceof Error ? err : new Error(String(err)));
+        this.destroy(asError(err));
       },
     );
   }

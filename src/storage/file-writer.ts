@@ -6,6 +6,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { StorageWriter } from './driver.js';
 import type { DirectOutput } from './direct-io.js';
+import { asError } from './errno.js';
 import { WriterGate } from './writer-gate.js';
 
 /** Writers collect at least this much before a write syscall. */
@@ -14,12 +15,6 @@ export const IO_CHUNK = 1024 * 1024;
 const MAX_QUEUED = 4 * IO_CHUNK;
 /** Bytes written between two background `fdatasync`s of a durable writer. */
 const SYNC_EVERY = 32 * IO_CHUNK;
-
-/** A writer's direct output and the staging buffer it holds until closed. */
-export interface DirectLease {
-  output: DirectOutput;
-  release(): void;
-}
 
 export interface FinishHooks {
   /** Runs after the handle is flushed, fsynced and closed. */
@@ -51,7 +46,7 @@ export function createFileWriter(
   initial: number,
   durable: boolean,
   syncOnCommit: boolean,
-  direct: DirectLease | undefined,
+  direct: DirectOutput | undefined,
   hooks: FinishHooks,
 ): StorageWriter {
   let queue: Uint8Array[] = [];
@@ -114,7 +109,7 @@ export function createFileWriter(
       startWrite();
       await settle();
     }
-    await direct?.output.finish();
+    await direct?.finish();
     if (syncing !== undefined) await syncing;
     if (failure !== undefined) throw failure;
   };
@@ -123,9 +118,7 @@ export function createFileWriter(
     closed = true;
     while (inFlight !== undefined) await inFlight;
     await syncing;
-    if (direct !== undefined) {
-      await direct.output.close().finally(() => direct.release());
-    }
+    await direct?.close();
     await handle.close();
   };
   return {
@@ -139,7 +132,7 @@ export function createFileWriter(
           if (failure !== undefined) throw failure;
           if (chunk.length === 0) return;
           size += chunk.length;
-          if (direct !== undefined) return direct.output.write(chunk);
+          if (direct !== undefined) return direct.write(chunk);
           queue.push(chunk);
           queued += chunk.length;
           if (queued < IO_CHUNK) return;
@@ -170,10 +163,6 @@ export function createFileWriter(
       await hooks.cancel();
     },
   };
-}
-
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
 }
 
 /** `buffers` without their first `written` bytes (after a short `writev`). */

@@ -20,10 +20,10 @@ import {
   type StorageWriter,
   type WriterOptions,
 } from './driver.js';
-import { DIRECT_ALIGN, DirectOutput, StagingPool, openDirect, probeDirectIO } from './direct-io.js';
+import { DirectWrites } from './direct-io.js';
 import { isCode } from './errno.js';
 import { BufferPool, FileReadStream } from './file-read-stream.js';
-import { IO_CHUNK, createFileWriter, type DirectLease } from './file-writer.js';
+import { IO_CHUNK, createFileWriter } from './file-writer.js';
 
 export interface FilesystemDriverOptions {
   /** Directory that holds every file. Created on first write. */
@@ -116,33 +116,7 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
 
   const sweeping = sweepStaleTemp(tmpRoot);
   const readBuffers = new BufferPool(READ_CHUNK, READ_BUFFERS_KEPT);
-  const staging = new StagingPool(DIRECT_WRITERS);
-  let directWorks: Promise<boolean> | undefined;
-
-  /**
-   * The direct output for a writer of `abs` starting at `offset`, or
-   * undefined (direct I/O off, refused by the filesystem, an unaligned start,
-   * or every staging buffer in use): that writer uses the page cache.
-   */
-  const directOutput = async (abs: string, handle: FileHandle, offset: number): Promise<DirectLease | undefined> => {
-    if (options.directWrites === false || offset % DIRECT_ALIGN !== 0) return undefined;
-    directWorks ??= mkdir(tmpRoot, { recursive: true }).then(
-      () => probeDirectIO(join(tmpRoot, `direct-probe-${randomUUID()}`), staging),
-      () => false,
-    );
-    if (!(await directWorks)) return undefined;
-    const buffer = staging.take();
-    if (buffer === undefined) return undefined;
-    const direct = await openDirect(abs).catch((err: unknown) => {
-      staging.give(buffer);
-      throw err;
-    });
-    if (direct === undefined) {
-      staging.give(buffer);
-      return undefined;
-    }
-    return { output: new DirectOutput(direct, handle, buffer, offset), release: () => staging.give(buffer) };
-  };
+  const directWrites = options.directWrites === false ? undefined : new DirectWrites(tmpRoot, DIRECT_WRITERS);
 
   return {
     name: 'filesystem',
@@ -213,7 +187,7 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
           await handle.close();
           throw err;
         }
-        const direct = await directOutput(abs, handle, initial).catch(async (err: unknown) => {
+        const direct = await directWrites?.output(abs, handle, initial).catch(async (err: unknown) => {
           await handle.close();
           throw err;
         });
@@ -228,7 +202,7 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
         });
       }
       const temp = await openTemp();
-      const direct = await directOutput(temp.path, temp.handle, 0).catch(async (err: unknown) => {
+      const direct = await directWrites?.output(temp.path, temp.handle, 0).catch(async (err: unknown) => {
         await temp.handle.close();
         await unlink(temp.path).catch(ignore);
         throw err;
