@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --initial-old-space-size=56
+#!/usr/bin/env -S node --initial-old-space-size=56 --max-semi-space-size=2
 /**
  * `berth`: the command line. Each subcommand lives in its own module; this
  * file only assembles them.
@@ -11,6 +11,11 @@
  * ~500 MB/s, twice the CPU); from 56 MB on, none did in 18 tries. A higher
  * value lets more garbage pile up before a full collection (80: ~25 MiB more
  * resident after the bench).
+ * `--max-semi-space-size=2`: caps V8's young generation at 2 × 2 MiB (it
+ * grows to 2 × 16 MiB under load and stays). A young collection then comes
+ * every few MiB of upload, so fewer dead body chunks wait in malloc's heap:
+ * 20–35 MiB less resident after the bench, pushes no slower, ~10 % fewer
+ * small GETs per second (more short-lived objects get promoted).
  */
 import { Command } from 'commander';
 import { registerServe } from './serve.js';
