@@ -1,21 +1,29 @@
-#!/usr/bin/env -S node --initial-old-space-size=56 --max-semi-space-size=2
+#!/usr/bin/env -S node --initial-old-space-size=40 --max-semi-space-size=2
 /**
  * `berth`: the command line. Each subcommand lives in its own module; this
  * file only assembles them.
  *
  * The node flags above are those of `npm start` (a test keeps them equal).
- * `--initial-old-space-size=56`: V8 counts the memory of the body chunks a
- * push allocates (outside its heap) against the old generation's limit. With
- * the ~40 MB limit a small heap gets, about every other process fell into a
- * mark-compact every ~50 ms for as long as a push lasted (~330 instead of
- * ~500 MB/s, twice the CPU); from 56 MB on, none did in 18 tries. A higher
- * value lets more garbage pile up before a full collection (80: ~25 MiB more
- * resident after the bench).
- * `--max-semi-space-size=2`: caps V8's young generation at 2 × 2 MiB (it
- * grows to 2 × 16 MiB under load and stays). A young collection then comes
- * every few MiB of upload, so fewer dead body chunks wait in malloc's heap:
- * 20–35 MiB less resident after the bench, pushes no slower, ~10 % fewer
- * small GETs per second (more short-lived objects get promoted).
+ * A push allocates a 64 KiB body chunk (outside V8's heap) per socket read,
+ * and the chunks die at the next young collection. V8 adds the external
+ * memory allocated since its last full collection to the old generation's
+ * size when it decides whether to start the next one, and after a full
+ * collection of a small heap the limit is only ~10 MB above what is live
+ * (`--trace-incremental-marking`: "size/limit/slack 16MB / 26MB / 10MB").
+ * Whenever more dead chunks than that wait for a young collection, V8 starts
+ * a full collection at once, over and over: a mark-compact every ~50 ms for
+ * as long as a push lasts, twice the CPU.
+ * `--max-semi-space-size=2`: a young generation of 2 × 2 MiB (it grows to
+ * 2 × 16 MiB under load and stays there), so a young collection comes every
+ * ~11 MiB of upload instead of ~25 MiB. Fewer dead chunks wait: less
+ * resident memory, and a smaller pile for the check above. Costs ~10 % of
+ * small-GET throughput (more short-lived objects reach the old generation).
+ * `--initial-old-space-size=40`: keeps the old generation's limit at 40 MB
+ * or more, room for that pile above what is live (~16–25 MB). Without it,
+ * about every other fresh process fell into the loop above; with 40, none
+ * of 6 fresh processes did, nor a push right after a mixed load (2 tries). 56 (the value before the young
+ * generation was capped) lets ~15 MiB more garbage wait in the old
+ * generation; 32 falls into the loop after a mixed load.
  */
 import { Command } from 'commander';
 import { registerServe } from './serve.js';
