@@ -21,9 +21,10 @@
  * `--initial-old-space-size=40`: keeps the old generation's limit at 40 MB
  * or more, room for that pile above what is live (~16–25 MB). Without it,
  * about every other fresh process fell into the loop above; with 40, none
- * of 6 fresh processes did, nor a push right after a mixed load (2 tries). 56 (the value before the young
- * generation was capped) lets ~15 MiB more garbage wait in the old
- * generation; 32 falls into the loop after a mixed load.
+ * of 6 fresh processes did, nor a push right after a mixed load (4 tries).
+ * 56 (the value before the young generation was capped) lets ~15 MiB more
+ * garbage wait in the old generation; with 32, a push after a mixed load
+ * fell into the loop (2 of 2 tries).
  */
 import { Command } from 'commander';
 import { registerServe } from './serve.js';
