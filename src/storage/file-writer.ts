@@ -121,48 +121,35 @@ export function createFileWriter(
     await direct?.close();
     await handle.close();
   };
-  return {
-    get size() {
-      return size;
+  return gate.writer({
+    size: () => size,
+    async write(chunk) {
+      if (failure !== undefined) throw failure;
+      if (chunk.length === 0) return;
+      size += chunk.length;
+      if (direct !== undefined) return direct.write(chunk);
+      queue.push(chunk);
+      queued += chunk.length;
+      if (queued < IO_CHUNK) return;
+      if (inFlight !== undefined) {
+        if (queued < MAX_QUEUED) return;
+        await settle(); // backpressure: the disk is behind
+      }
+      if (queued >= IO_CHUNK) startWrite(); // (settle may have written it already)
     },
-    write: (chunk) =>
-      gate.run(
-        'write',
-        async () => {
-          if (failure !== undefined) throw failure;
-          if (chunk.length === 0) return;
-          size += chunk.length;
-          if (direct !== undefined) return direct.write(chunk);
-          queue.push(chunk);
-          queued += chunk.length;
-          if (queued < IO_CHUNK) return;
-          if (inFlight !== undefined) {
-            if (queued < MAX_QUEUED) return;
-            await settle(); // backpressure: the disk is behind
-          }
-          if (queued >= IO_CHUNK) startWrite(); // (settle may have written it already)
-        },
-        'open',
-      ),
-    commit: () =>
-      gate.run(
-        'commit',
-        async () => {
-          await flush();
-          if (durable && syncOnCommit) await handle.sync();
-          await closeHandle();
-          await hooks.commit();
-        },
-        'committed',
-      ),
-    async cancel(): Promise<void> {
-      if (!gate.cancel()) return;
+    async commit() {
+      await flush();
+      if (durable && syncOnCommit) await handle.sync();
+      await closeHandle();
+      await hooks.commit();
+    },
+    async cancel() {
       queue = [];
       queued = 0;
       await closeHandle().catch(ignore);
       await hooks.cancel();
     },
-  };
+  });
 }
 
 /** `buffers` without their first `written` bytes (after a short `writev`). */

@@ -16,6 +16,7 @@ import {
   type StorageWriter,
   type WriterOptions,
 } from './driver.js';
+import { WriterGate } from './writer-gate.js';
 
 interface MemoryFile {
   readonly data: Buffer;
@@ -122,29 +123,17 @@ function* slices(data: Buffer): Generator<Buffer> {
 function createMemoryWriter(base: Buffer, publish: (data: Buffer) => void): StorageWriter {
   const chunks: Buffer[] = [base];
   let size = base.length;
-  let state: 'open' | 'committed' | 'cancelled' = 'open';
-
-  const assertOpen = (): void => {
-    if (state !== 'open') throw new Error(`storage writer is ${state}`);
-  };
-
-  return {
-    get size() {
-      return size;
-    },
-    async write(chunk: Uint8Array): Promise<void> {
-      assertOpen();
+  return new WriterGate().writer({
+    size: () => size,
+    async write(chunk) {
       chunks.push(Buffer.from(chunk));
       size += chunk.length;
     },
-    async commit(): Promise<void> {
-      assertOpen();
-      state = 'committed';
+    async commit() {
       publish(Buffer.concat(chunks, size));
     },
-    async cancel(): Promise<void> {
-      if (state === 'open') state = 'cancelled';
+    async cancel() {
       chunks.length = 0;
     },
-  };
+  });
 }

@@ -229,55 +229,38 @@ export function createS3Writer(target: S3Target, partSize: number, base: AppendB
     parts.push({ PartNumber, ETag: result.ETag });
   };
 
-  // Only cancel() may follow a failure, so release the parts then: a caller
-  // that drops a failed writer must not leave an upload behind.
-  const gate = new WriterGate(async () => {
-    if (uploadId !== undefined) await abortUpload(target, uploadId);
-  });
+  const gate = new WriterGate();
 
-  return {
-    get size() {
-      return size;
+  return gate.writer({
+    size: () => size,
+
+    async write(chunk) {
+      if (chunk.length === 0) return;
+      // Copied: the caller may reuse its buffer once write() resolves.
+      pending.push(Buffer.from(chunk));
+      pendingBytes += chunk.length;
+      size += chunk.length;
+      written += chunk.length;
+      while (pendingBytes >= partSize) await uploadPart(take(partSize));
     },
 
-    write: (chunk) =>
-      gate.run(
-        'write',
-        async () => {
-          if (chunk.length === 0) return;
-          // Copied: the caller may reuse its buffer once write() resolves.
-          pending.push(Buffer.from(chunk));
-          pendingBytes += chunk.length;
-          size += chunk.length;
-          written += chunk.length;
-          while (pendingBytes >= partSize) await uploadPart(take(partSize));
-        },
-        'open',
-      ),
+    async commit() {
+      // Appending nothing leaves the existing object as it is.
+      if (base.etag !== undefined && written === 0) return;
+      if (uploadId === undefined && !copyBase) {
+        const body = take(pendingBytes);
+        await client.send(
+          new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length }),
+          opts,
+        );
+        return;
+      }
+      if (pendingBytes > 0 || uploadId === undefined) await uploadPart(take(pendingBytes));
+      if (uploadId === undefined) throw new Error('unreachable: multipart upload not opened');
+      await completeOrAbort(target, uploadId, parts);
+    },
 
-    commit: () =>
-      gate.run(
-        'commit',
-        async () => {
-          // Appending nothing leaves the existing object as it is.
-          if (base.etag !== undefined && written === 0) return;
-          if (uploadId === undefined && !copyBase) {
-            const body = take(pendingBytes);
-            await client.send(
-              new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length }),
-              opts,
-            );
-            return;
-          }
-          if (pendingBytes > 0 || uploadId === undefined) await uploadPart(take(pendingBytes));
-          if (uploadId === undefined) throw new Error('unreachable: multipart upload not opened');
-          await completeOrAbort(target, uploadId, parts);
-        },
-        'committed',
-      ),
-
-    async cancel(): Promise<void> {
-      if (!gate.cancel()) return;
+    async cancel() {
       pending = [];
       pendingBytes = 0;
       controller.abort();
@@ -285,7 +268,13 @@ export function createS3Writer(target: S3Target, partSize: number, base: AppendB
       await gate.running?.catch(() => undefined);
       if (uploadId !== undefined) await abortUpload(target, uploadId);
     },
-  };
+
+    // Only cancel() may follow a failure, so release the parts then: a caller
+    // that drops a failed writer must not leave an upload behind.
+    async failed() {
+      if (uploadId !== undefined) await abortUpload(target, uploadId);
+    },
+  });
 }
 
 /** The HTTP status of an SDK error, when it has one. */

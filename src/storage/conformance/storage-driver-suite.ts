@@ -197,6 +197,30 @@ export function storageDriverSuite(name: string, factory: () => Promise<DriverHa
         await writer.cancel();
         assert.equal(await driver().stat('w/cancelled'), undefined);
       });
+      it('commit and cancel are final: nothing writes after them, and a cancel after commit keeps the file', async () => {
+        const data = randomBytes(3000);
+        const committed = await driver().writer('w/final', { append: false });
+        await committed.write(data);
+        await committed.commit();
+        await assert.rejects(committed.write(randomBytes(10)), /cannot write: storage writer is committed/);
+        await assert.rejects(committed.commit(), /cannot commit: storage writer is committed/);
+        await committed.cancel();
+        assert.ok((await driver().getContent('w/final')).equals(data));
+        const cancelled = await driver().writer('w/final-cancelled', { append: false });
+        await cancelled.write(randomBytes(10));
+        await cancelled.cancel();
+        await assert.rejects(cancelled.write(randomBytes(10)), /cannot write: storage writer is cancelled/);
+        await assert.rejects(cancelled.commit(), /cannot commit: storage writer is cancelled/);
+        assert.equal(await driver().stat('w/final-cancelled'), undefined);
+      });
+      it('takes one operation at a time: a write while another is in flight is refused', async () => {
+        const writer = await driver().writer('w/busy', { append: false });
+        const first = writer.write(randomBytes(1000));
+        await assert.rejects(writer.write(randomBytes(1000)), /cannot write: storage writer is busy/);
+        await first;
+        await writer.commit();
+        assert.equal((await driver().stat('w/busy'))?.size, 1000);
+      });
       it('cancel of a replacing writer keeps the old content', async () => {
         const old = randomBytes(500);
         await driver().putContent('w/keep', old);
