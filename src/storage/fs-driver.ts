@@ -20,7 +20,7 @@ import {
   type StorageWriter,
   type WriterOptions,
 } from './driver.js';
-import { DirectWrites } from './direct-io.js';
+import { DirectWrites, type DirectOutput } from './direct-io.js';
 import { isCode } from './errno.js';
 import { BufferPool, FileReadStream } from './file-read-stream.js';
 import { IO_CHUNK, createFileWriter } from './file-writer.js';
@@ -113,6 +113,11 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
     });
     return { path, handle };
   };
+  /** Closes and removes a temp file that will not be published. */
+  const discardTemp = async (temp: { path: string; handle: FileHandle }): Promise<void> => {
+    await temp.handle.close().catch(ignore);
+    await unlink(temp.path).catch(ignore);
+  };
 
   const sweeping = sweepStaleTemp(tmpRoot);
   const readBuffers = new BufferPool(READ_CHUNK, READ_BUFFERS_KEPT);
@@ -156,8 +161,7 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
         await temp.handle.close();
         await publish(temp.path, abs);
       } catch (err) {
-        await temp.handle.close().catch(ignore);
-        await unlink(temp.path).catch(ignore);
+        await discardTemp(temp);
         throw err;
       }
     },
@@ -174,6 +178,7 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
           return open(abs, 'a');
         });
         let initial: number;
+        let direct: DirectOutput | undefined;
         try {
           initial = (await handle.stat()).size;
           const expected = writerOptions.expectedSize;
@@ -183,14 +188,11 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
             if (durable) await handle.sync();
             initial = expected;
           }
+          direct = await directWrites?.output(abs, handle, initial);
         } catch (err) {
           await handle.close();
           throw err;
         }
-        const direct = await directWrites?.output(abs, handle, initial).catch(async (err: unknown) => {
-          await handle.close();
-          throw err;
-        });
         return createFileWriter(handle, initial, durable, writerOptions.deferSync !== true, direct, {
           commit: async () => {
             if (created) await syncDir(dirname(abs));
@@ -203,8 +205,7 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
       }
       const temp = await openTemp();
       const direct = await directWrites?.output(temp.path, temp.handle, 0).catch(async (err: unknown) => {
-        await temp.handle.close();
-        await unlink(temp.path).catch(ignore);
+        await discardTemp(temp);
         throw err;
       });
       return createFileWriter(temp.handle, 0, durable, writerOptions.deferSync !== true, direct, {
