@@ -76,6 +76,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** How often shutdown closes keep-alive connections that became idle since it began. */
+const SHUTDOWN_SWEEP_MS = 100;
+
 /** URL-safe random id for upload sessions (22 chars, 128 bits). */
 export function randomId(): string {
   return randomBytes(16).toString('base64url');
@@ -289,9 +292,15 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
       closing ??= (async () => {
         const grace = setTimeout(() => server.closeAllConnections(), config.http.shutdownGraceSeconds * 1000);
         grace.unref();
+        // Node closes the connections idle now; a keep-alive connection whose
+        // response is still going out becomes idle later and would stay open
+        // (holding shutdown) until its idle timeout or the grace period.
+        const sweep = setInterval(() => server.closeIdleConnections(), SHUTDOWN_SWEEP_MS);
+        sweep.unref();
         server.closeIdleConnections();
         await app.close();
         clearTimeout(grace);
+        clearInterval(sweep);
         hardening.stop();
         await Promise.all(workers.map((w) => w.stop()));
         await startupTasks;

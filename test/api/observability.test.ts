@@ -1,11 +1,13 @@
 /**
  * Observability over HTTP: `/metrics` counters move as requests are made
  * (exactly, where the count is knowable), `/readyz` turns 503 when the
- * metadata store is gone, and shutdown lets an in-flight upload finish.
+ * metadata store is gone, and shutdown lets an in-flight upload finish and
+ * closes keep-alive connections as their last response ends.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent, get as httpGet, request as httpRequest, type IncomingMessage } from 'node:http';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -207,4 +209,37 @@ describe('graceful shutdown', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  it(
+    'closes a keep-alive connection as soon as its in-flight download ends, not at the grace period',
+    { timeout: 60_000 },
+    async () => {
+      // Grace and idle timeouts of an hour: only the server's own sweep can close the connection in time.
+      const server = await startTestServer({
+        config: { 'http.shutdownGraceSeconds': 3600, 'http.idleTimeoutSeconds': 3600 },
+      });
+      const agent = new Agent({ keepAlive: true });
+      try {
+        const content = blob(24 * 1024 * 1024);
+        assert.equal((await new RegistryClient(server.url).pushBlob('slow/download', content)).status, 201);
+        // Headers first; the body waits in socket buffers far smaller than the blob until it is read.
+        const res = await new Promise<IncomingMessage>((resolve, reject) => {
+          httpGet(`${server.url}/v2/slow/download/blobs/${content.digest}`, { agent }, resolve).on('error', reject);
+        });
+        assert.equal(res.statusCode, 200);
+        const socket = res.socket;
+        const socketClosed = new Promise((resolve) => socket.once('close', resolve));
+
+        const closing = server.close();
+        const hash = createHash('sha256');
+        for await (const chunk of res) hash.update(chunk as Buffer);
+        assert.equal(`sha256:${hash.digest('hex')}`, content.digest, 'the download completes');
+        await socketClosed;
+        await closing;
+      } finally {
+        agent.destroy();
+        await server.close();
+      }
+    },
+  );
 });
