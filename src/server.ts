@@ -45,6 +45,7 @@ import { checkQuotaRules, createQuotaGuard } from './registry/gc/quota-guard.js'
 import { createGcWorker } from './registry/gc/gc-worker.js';
 import { compileImmutableTagRules } from './registry/immutable-tags.js';
 import { createGcMetrics } from './registry/gc/gc-metrics.js';
+import { HashWorkers, hashThreadCount } from './storage/hash-workers.js';
 
 export interface ServerOverrides {
   clock?: Clock;
@@ -53,6 +54,8 @@ export interface ServerOverrides {
   hooks?: ManifestHooks;
   /** How the webhook worker waits between retries (tests advance a fake clock). */
   sleep?: Sleep;
+  /** Replaces the hashing threads `registry.hashThreads` asks for (tests stop them mid-upload); closed with the server. */
+  hashing?: HashWorkers;
 }
 
 export interface RunningServer {
@@ -188,6 +191,7 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
     publicUrl: config.publicUrl,
     leaseHolder: instanceId,
   });
+  const hashing = overrides.hashing ?? new HashWorkers({ threads: hashThreadCount(config.registry.hashThreads) });
   const registry = createRegistry({
     storage,
     metadata,
@@ -199,6 +203,7 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
     types,
     events: webhooks.recorder ?? createNoEventRecorder(),
     ...(config.quotas.length === 0 ? {} : { quota: createQuotaGuard(metadata, config.quotas) }),
+    digesters: hashing.digester,
   });
   const app = createHttpApp({
     registry,
@@ -262,6 +267,7 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
     await app.listen({ host, port });
   } catch (err) {
     hardening.stop();
+    await hashing.close();
     await metadata.close();
     await storage.close?.();
     throw err;
@@ -306,6 +312,7 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
         await startupTasks;
         // Pull and denied events are written after their responses: let them land.
         await webhooks.recorder?.flush();
+        await hashing.close();
         await metadata.close();
         await storage.close?.();
       })();

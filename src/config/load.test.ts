@@ -62,6 +62,18 @@ describe('loadConfig', () => {
     assert.deepEqual(c.storage, { driver: 'filesystem', fsync: true, directWrites: false });
   });
 
+  it('takes registry.hashThreads as auto (the default) or a count, from a file or the environment', () => {
+    assert.equal(loadConfig().registry.hashThreads, 'auto');
+    assert.equal(loadConfig({ env: { BERTH_REGISTRY__HASH_THREADS: '0' } }).registry.hashThreads, 0);
+    assert.equal(loadConfig({ file: file('registry:\n  hashThreads: 3\n') }).registry.hashThreads, 3);
+    const wants = { '-1': 'must be >= 0', many: 'must be integer', '1.5': 'must be integer' };
+    for (const [bad, want] of Object.entries(wants)) {
+      // One line naming what each branch of the union wants.
+      const line = new RegExp(`^  registry\\.hashThreads: must be "auto", or ${want}$`, 'm');
+      assert.throws(() => loadConfig({ env: { BERTH_REGISTRY__HASH_THREADS: bad } }), line, bad);
+    }
+  });
+
   it('names the file and every bad field', () => {
     const path = file('registry:\n  maxManifestBytes: lots\n  frobnicate: true\nlog:\n  level: loud\n');
     assert.throws(

@@ -50,10 +50,25 @@ const branches: Record<string, Record<string, ValidateFunction>> = {
 };
 
 function formatErrors(errors: ErrorObject[] | null | undefined, prefix: string): string {
-  return (errors ?? [])
-    .filter((e) => !['anyOf', 'oneOf'].includes(e.keyword))
+  const all = errors ?? [];
+  const pathOf = (e: ErrorObject): string =>
+    `${prefix}${e.instancePath.replace(/^\//, '').replaceAll('/', '.')}`.replace(/\.$/, '');
+  // A value that fits no branch of a union gets one line listing what each branch wants.
+  const unions = new Set(all.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map(pathOf));
+  // A literal branch fails twice ("must be string", "must be equal to constant"): keep the constant.
+  const literalTypes = new Set(
+    all
+      .filter((e) => e.keyword === 'const')
+      .map((e) => `${pathOf(e)} ${typeof (e.params as { allowedValue: unknown }).allowedValue}`),
+  );
+  const lines = all
+    .filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf')
+    .filter(
+      (e) =>
+        !(e.keyword === 'type' && literalTypes.has(`${pathOf(e)} ${String((e.params as { type: unknown }).type)}`)),
+    )
     .map((e) => {
-      const path = `${prefix}${e.instancePath.replace(/^\//, '').replaceAll('/', '.')}`.replace(/\.$/, '');
+      const path = pathOf(e);
       if (e.keyword === 'required') {
         const missing = (e.params as { missingProperty: string }).missingProperty;
         return `${path ? `${path}.` : ''}${missing}: is required`;
@@ -62,10 +77,21 @@ function formatErrors(errors: ErrorObject[] | null | undefined, prefix: string):
         const extra = (e.params as { additionalProperty: string }).additionalProperty;
         return `${path ? `${path}.` : ''}${extra}: unknown option`;
       }
-      return `${path || '(root)'}: ${e.message ?? 'invalid'}`;
+      const message =
+        e.keyword === 'const'
+          ? `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`
+          : (e.message ?? 'invalid');
+      return `${path || '(root)'}: ${message}`;
     })
-    .filter((line, i, all) => all.indexOf(line) === i)
-    .join('\n  ');
+    .filter((line, i, lines) => lines.indexOf(line) === i);
+  const merged = lines.reduce<string[]>((out, line) => {
+    const path = line.slice(0, line.indexOf(': '));
+    const previous = out.findIndex((l) => l.startsWith(`${path}: `));
+    if (unions.has(path) && previous !== -1) out[previous] += `, or ${line.slice(path.length + 2)}`;
+    else out.push(line);
+    return out;
+  }, []);
+  return merged.join('\n  ');
 }
 
 /** `BERTH_REGISTRY__MAX_MANIFEST_BYTES` → `registry.maxManifestBytes`. */

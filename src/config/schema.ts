@@ -118,6 +118,11 @@ export const RegistrySchema = Type.Object(
       description:
         'Deleting a manifest by digest also deletes its referrers (signatures, SBOMs, …), recursively. Off: they stay until GC (gc.deleteOrphanReferrers) or retention (dropOrphanSignatures) removes them.',
     }),
+    hashThreads: Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 0, maximum: 64 })], {
+      default: 'auto',
+      description:
+        'Worker threads that hash uploaded blob bytes, off the event loop; 0 hashes on it. auto: one per CPU beyond the first, at most 4.',
+    }),
     immutableTags: Type.Array(ImmutableTagRuleSchema, {
       default: [],
       description:

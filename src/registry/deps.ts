@@ -10,6 +10,7 @@ import type { ManifestHooks } from './manifest-hooks.js';
 import type { EventRecorder } from './event-recorder.js';
 import type { TypeRegistry } from '../artifact-types/index.js';
 import type { QuotaGuard } from './gc/quota-guard.js';
+import type { DigesterFactory } from '../storage/digester.js';
 
 /** Epoch milliseconds. Injected so expiry, GC and tokens are testable. */
 export type Clock = () => number;
@@ -32,4 +33,6 @@ export interface RegistryDeps {
   events: EventRecorder;
   /** Storage quotas (`quotas` in config); absent when none is configured. */
   quota?: QuotaGuard;
+  /** Hashers for uploaded bytes (storage/hash-workers.ts); in-process hashing when absent. */
+  digesters?: DigesterFactory;
 }

@@ -13,12 +13,12 @@
  * sent whole in the closing request skips the session file: it is hashed
  * into a temporary file committed straight to its content address.
  */
-import type { Hash } from 'node:crypto';
 import { isRegistryError, RegistryError } from '../oci/errors.js';
-import { createDigester, isDigestAlgorithm, parseDigest, type DigestAlgorithm } from '../oci/digest.js';
+import { isDigestAlgorithm, parseDigest, type DigestAlgorithm } from '../oci/digest.js';
 import { blobPath, uploadDataPath, uploadDir, isSessionId } from '../storage/paths.js';
 import { StorageSizeMismatchError, type StorageWriter } from '../storage/driver.js';
 import { copyVerified } from '../storage/digest-stream.js';
+import { inlineDigester, type Digester } from '../storage/digester.js';
 import type { UploadSession } from '../metadata/store.js';
 import type { RegistryDeps } from './deps.js';
 import type { BlobInfo } from './blob-service.js';
@@ -66,11 +66,12 @@ export interface UploadService {
 
 interface LiveHash {
   offset: number;
-  hash: Hash;
+  hash: Digester;
 }
 
 export function createUploadService(deps: RegistryDeps): UploadService {
   const { metadata, storage, config } = deps;
+  const digesters = deps.digesters ?? inlineDigester;
   /** Hash state of sessions this process has seen every byte of. */
   const live = new Map<string, LiveHash>();
   const lock = createKeyedLock();
@@ -139,11 +140,11 @@ export function createUploadService(deps: RegistryDeps): UploadService {
     const algorithm = session.algorithm as DigestAlgorithm;
     let state = live.get(session.id);
     if (state !== undefined && state.offset !== session.offset) {
-      live.delete(session.id);
+      forget(session.id);
       state = undefined;
     }
     const canHash = state !== undefined || session.offset === 0;
-    const hash = state?.hash.copy() ?? createDigester(algorithm);
+    const hash = state?.hash.copy() ?? digesters(algorithm);
     let writer: StorageWriter;
     try {
       // Resume exactly at the recorded offset: bytes a crashed chunk left past it are dropped.
@@ -154,6 +155,7 @@ export function createUploadService(deps: RegistryDeps): UploadService {
         session.offset > 0 ? { append: true, expectedSize: session.offset, deferSync: true } : { append: false, deferSync: true },
       );
     } catch (err) {
+      hash.discard();
       if (!(err instanceof StorageSizeMismatchError)) throw err;
       await discard(session.id);
       throw new RegistryError('BLOB_UPLOAD_UNKNOWN', 'the upload data is incomplete; restart the upload');
@@ -171,14 +173,18 @@ export function createUploadService(deps: RegistryDeps): UploadService {
       }
       await writer.commit();
     } catch (err) {
+      hash.discard();
       await writer.cancel();
       throw err;
     }
     const next = { offset: session.offset + bytes, updatedAt: deps.clock() };
     if (!(await metadata.updateUpload(session.id, session.offset, next))) {
+      hash.discard();
       throw rangeError(session, 'another request advanced this upload at the same time');
     }
+    state?.hash.discard();
     if (canHash) live.set(session.id, { offset: next.offset, hash });
+    else hash.discard();
     return { ...session, ...next };
   }
 
@@ -192,23 +198,40 @@ export function createUploadService(deps: RegistryDeps): UploadService {
     }
   }
 
-  async function discard(id: string): Promise<void> {
+  /** Drops a session's live hash state. */
+  function forget(id: string): void {
+    live.get(id)?.hash.discard();
     live.delete(id);
+  }
+
+  async function discard(id: string): Promise<void> {
+    forget(id);
     await metadata.deleteUpload(id);
     await storage.delete(uploadDir(id));
   }
 
-  /** Digest of the session's bytes, from the live hasher or by re-reading them. */
+  /** Digest of the session's bytes, from the live hasher or (without one, or if it was lost) by re-reading them. */
   async function digestOf(session: UploadSession, algorithm: DigestAlgorithm): Promise<string> {
     const state = live.get(session.id);
     if (state !== undefined && state.offset === session.offset && algorithm === session.algorithm) {
-      return `${algorithm}:${state.hash.copy().digest('hex')}`;
+      try {
+        return `${algorithm}:${await state.hash.copy().digest()}`;
+      } catch (err) {
+        // A hashing thread that stopped took the state with it; the bytes are still stored.
+        deps.logger.warn({ err, upload: session.id }, 'live upload hash lost; re-reading the upload to digest it');
+        forget(session.id);
+      }
     }
-    const hash = createDigester(algorithm);
-    if (session.offset > 0) {
-      for await (const chunk of await storage.reader(uploadDataPath(session.id))) hash.update(chunk as Buffer);
+    const hash = digesters(algorithm, session.offset);
+    try {
+      if (session.offset > 0) {
+        for await (const chunk of await storage.reader(uploadDataPath(session.id))) await hash.update(chunk as Uint8Array);
+      }
+    } catch (err) {
+      hash.discard();
+      throw err;
     }
-    return `${algorithm}:${hash.digest('hex')}`;
+    return `${algorithm}:${await hash.digest()}`;
   }
 
   async function finish(repo: string, session: UploadSession, digestText: string): Promise<BlobInfo> {
@@ -259,7 +282,8 @@ export function createUploadService(deps: RegistryDeps): UploadService {
     let unusable = false;
     try {
       checkLimit(session, chunk);
-      const options: Parameters<typeof copyVerified>[2] = { algorithms: [digest.algorithm] };
+      const options: Parameters<typeof copyVerified>[2] = { algorithms: [digest.algorithm], digesters };
+      if (chunk.length !== undefined) options.expectedBytes = chunk.length;
       const max = maxBytesFor(0);
       if (max !== undefined) options.maxBytes = max;
       if (chunk.signal !== undefined) options.signal = chunk.signal;

@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { createDigester, digestOf } from '../oci/digest.js';
+import { digestOf } from '../oci/digest.js';
 import { isRegistryError } from '../oci/errors.js';
 import { copyVerified } from './digest-stream.js';
 import { createMemoryDriver } from './memory-driver.js';
+import { inlineDigester } from './digester.js';
+import { HashWorkers } from './hash-workers.js';
 
 function chunksOf(data: Buffer, size: number): Buffer[] {
   const out: Buffer[] = [];
@@ -31,13 +33,34 @@ describe('copyVerified', () => {
   it('updates caller-owned hashers across calls without finalizing them', async () => {
     const driver = createMemoryDriver();
     const [first, second] = [randomBytes(1000), randomBytes(2000)];
-    const hash = createDigester('sha256');
+    const hash = inlineDigester('sha256');
     const writer = await driver.writer('blob', { append: false });
     const one = await copyVerified(Readable.from([first]), writer, { algorithms: ['sha256'], hashers: [hash] });
     assert.deepEqual(one.digests, { sha256: digestOf(first) });
     const two = await copyVerified(Readable.from([second]), writer, { algorithms: [], hashers: [hash] });
     assert.deepEqual(two, { bytes: second.length, digests: {} });
-    assert.equal(`sha256:${hash.digest('hex')}`, digestOf(Buffer.concat([first, second])));
+    assert.equal(`sha256:${await hash.digest()}`, digestOf(Buffer.concat([first, second])));
+  });
+
+  it('hashes on worker threads when given their factory, own and caller digesters alike', async () => {
+    const hashing = new HashWorkers({ threads: 1, inlineBelow: 0 });
+    try {
+      const driver = createMemoryDriver();
+      const data = randomBytes(3 * 1024 * 1024 + 17);
+      const caller = hashing.digester('sha512');
+      const writer = await driver.writer('blob', { append: false });
+      const result = await copyVerified(Readable.from(chunksOf(data, 65_536)), writer, {
+        algorithms: ['sha256'],
+        digesters: hashing.digester,
+        hashers: [caller],
+      });
+      assert.deepEqual(result, { bytes: data.length, digests: { sha256: digestOf(data) } });
+      assert.equal(`sha512:${await caller.digest()}`, digestOf(data, 'sha512'));
+      await writer.commit();
+      assert.ok((await driver.getContent('blob')).equals(data));
+    } finally {
+      await hashing.close();
+    }
   });
 
   it('throws BLOB_TOO_LARGE before writing a chunk that takes this call past maxBytes', async () => {

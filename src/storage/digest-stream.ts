@@ -2,15 +2,19 @@
  * Streams bytes into a storage writer while hashing them, so a blob's digest
  * is known the moment its last byte is written (conventions: "Stream").
  */
-import type { Hash } from 'node:crypto';
-import { createDigester, type DigestAlgorithm } from '../oci/digest.js';
+import type { DigestAlgorithm } from '../oci/digest.js';
 import { RegistryError } from '../oci/errors.js';
 import type { StorageWriter } from './driver.js';
 import { asError } from './errno.js';
+import { inlineDigester, type Digester, type DigesterFactory } from './digester.js';
 
 export interface CopyVerifiedOptions {
   /** Algorithms to hash this call's bytes with; `digests` has one entry per algorithm. */
   algorithms: DigestAlgorithm[];
+  /** Makes the `algorithms` digesters (hash-workers.ts); in-process hashing when omitted. */
+  digesters?: DigesterFactory;
+  /** How many bytes the source holds, when known (the factory may hash small inputs in process). */
+  expectedBytes?: number;
   /**
    * Most bytes this call may copy (a resumed upload passes the limit minus
    * its offset). Unlimited when omitted.
@@ -19,11 +23,12 @@ export interface CopyVerifiedOptions {
   /** Aborting stops the copy promptly, even while waiting for the source. */
   signal?: AbortSignal;
   /**
-   * Caller-owned hashers to continue (a chunked upload hashing across
-   * requests), updated with every byte besides the `algorithms` ones. They
-   * are never finalized and appear in no result: the caller digests them.
+   * Caller-owned digesters to continue (a chunked upload hashing across
+   * requests), updated with every byte besides the `algorithms` ones and
+   * flushed at the end. They are never ended and appear in no result: the
+   * caller digests or discards them.
    */
-  hashers?: Hash[];
+  hashers?: Digester[];
 }
 
 export interface CopyVerifiedResult {
@@ -34,11 +39,12 @@ export interface CopyVerifiedResult {
 }
 
 /**
- * Copies `source` into `writer`, updating a fresh hasher per algorithm and
- * every caller hasher, chunk by chunk, awaiting each `writer.write`
- * (backpressure). It never commits or cancels: the caller compares the
- * digests and does one or the other. After a throw, the writer and the
- * hashers hold an unknown prefix: cancel, and drop the hashers.
+ * Copies `source` into `writer`, updating a fresh digester per algorithm and
+ * every caller digester, chunk by chunk, awaiting each `writer.write` and any
+ * digester that is behind (backpressure). It never commits or cancels: the
+ * caller compares the digests and does one or the other. After a throw, the
+ * writer and the caller's digesters hold an unknown prefix: cancel, and
+ * discard the digesters.
  *
  * @throws RegistryError `BLOB_TOO_LARGE` before writing a chunk that would
  *   take this call beyond `maxBytes`.
@@ -55,7 +61,8 @@ export async function copyVerified(
   options: CopyVerifiedOptions,
 ): Promise<CopyVerifiedResult> {
   const { algorithms, maxBytes, signal } = options;
-  const own = algorithms.map((algorithm) => createDigester(algorithm));
+  const make = options.digesters ?? inlineDigester;
+  const own = algorithms.map((algorithm) => make(algorithm, options.expectedBytes));
   const hashers = [...own, ...(options.hashers ?? [])];
 
   const iterator = source[Symbol.asyncIterator]();
@@ -76,10 +83,19 @@ export async function copyVerified(
       if (maxBytes !== undefined && bytes + chunk.length > maxBytes) {
         throw new RegistryError('BLOB_TOO_LARGE', `more than the ${maxBytes} bytes allowed`);
       }
-      for (const hasher of hashers) hasher.update(chunk);
+      let behind: Promise<void>[] | undefined;
+      for (const hasher of hashers) {
+        const wait = hasher.update(chunk);
+        if (wait !== undefined) (behind ??= []).push(wait);
+      }
       await writer.write(chunk);
+      if (behind !== undefined) await Promise.all(behind);
       bytes += chunk.length;
     }
+    for (const hasher of hashers) hasher.flush();
+  } catch (err) {
+    for (const digester of own) digester.discard();
+    throw err;
   } finally {
     // Close the source early, as `for await` would. With a read still pending
     // (an abort won the race) return() queues behind that read, even for a
@@ -91,9 +107,10 @@ export async function copyVerified(
     }
   }
 
+  const hex = await Promise.all(own.map((digester) => digester.digest()));
   const digests: Record<string, string> = {};
   algorithms.forEach((algorithm, i) => {
-    digests[algorithm] = `${algorithm}:${own[i]?.digest('hex') ?? ''}`;
+    digests[algorithm] = `${algorithm}:${hex[i] ?? ''}`;
   });
   return { bytes, digests };
 }
