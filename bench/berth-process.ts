@@ -12,14 +12,20 @@ export const BERTH_ENTRY = 'src/cli/main.ts';
 export const BERTH_BUILT_ENTRY = 'dist/cli/main.js';
 
 /**
- * The node flags `npm start` runs berth with (from package.json's `start`
- * script, `node <flags> dist/cli/main.js serve`), so the bench runs it alike.
+ * The environment and node flags `npm start` runs berth with (package.json's
+ * `start` script, `[NAME=value …] node <flags> dist/cli/main.js serve`), so
+ * the bench runs it alike.
  */
-export function startFlags(repoRoot: string): string[] {
+export function startCommand(repoRoot: string): { env: Record<string, string>; flags: string[] } {
   const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
   const words = (pkg.scripts?.start ?? '').trim().split(/\s+/);
+  const env: Record<string, string> = {};
+  while (/^[A-Z_]+=/.test(words[0] ?? '')) {
+    const [name = '', ...value] = (words.shift() ?? '').split('=');
+    env[name] = value.join('=');
+  }
   const entry = words.indexOf(BERTH_BUILT_ENTRY);
-  return words[0] === 'node' && entry > 0 ? words.slice(1, entry) : [];
+  return { env, flags: words[0] === 'node' && entry > 0 ? words.slice(1, entry) : [] };
 }
 
 export interface BerthOptions {
@@ -65,18 +71,18 @@ export async function startBerth(options: BerthOptions): Promise<ServerProcess> 
   }
   // The built server, as operators run it: the tsx loader would add its own
   // start-up time and ~40 MiB of resident memory to what the bench measures.
+  const start = startCommand(options.repoRoot);
+  const asStarted = { ...common, env: { ...common.env, ...start.env }, command: process.execPath };
   if (buildBerth(options.repoRoot)) {
     return spawnServer({
-      ...common,
-      command: process.execPath,
-      args: [...startFlags(options.repoRoot), BERTH_BUILT_ENTRY, 'serve', '--listen', listen, '--data-dir', dataDir],
+      ...asStarted,
+      args: [...start.flags, BERTH_BUILT_ENTRY, 'serve', '--listen', listen, '--data-dir', dataDir],
     });
   }
   process.stderr.write(`berth: build failed; running ${BERTH_ENTRY} through tsx instead\n`);
   return spawnServer({
-    ...common,
-    command: process.execPath,
-    args: [...startFlags(options.repoRoot), '--import', 'tsx', BERTH_ENTRY, 'serve', '--listen', listen, '--data-dir', dataDir],
+    ...asStarted,
+    args: [...start.flags, '--import', 'tsx', BERTH_ENTRY, 'serve', '--listen', listen, '--data-dir', dataDir],
   });
 }
 

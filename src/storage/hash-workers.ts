@@ -22,9 +22,9 @@ import { inlineDigester, type Digester, type DigesterFactory } from './digester.
 
 const SEGMENT_BYTES = 256 * 1024;
 /** Segments a worker may hold before `update()` asks callers to wait. */
-const MAX_QUEUED = 8;
+const MAX_QUEUED = 4;
 /** Idle segments kept per worker for reuse. */
-const SEGMENTS_KEPT = 8;
+const SEGMENTS_KEPT = 4;
 const DEFAULT_INLINE_BELOW = 256 * 1024;
 
 /**

@@ -39,16 +39,29 @@ describe('berth CLI', () => {
     assert.match(serve.stdout, /BERTH_LISTEN/);
   });
 
-  it('runs with the node flags of npm start, also as an installed bin (its #! line), and node accepts them', async () => {
+  it('runs with the environment and node flags of npm start, also as an installed bin (its #! line)', async () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-    const start = /^node ((?:--\S+ )*)dist\/cli\/main\.js serve$/.exec(pkg.scripts.start);
-    assert.ok(start, `npm start runs node <flags> dist/cli/main.js serve: ${pkg.scripts.start}`);
-    const flags = (start[1] ?? '').trim();
+    const start = /^((?:[A-Z_]+=\S+ )*)node ((?:--\S+ )*)dist\/cli\/main\.js serve$/.exec(pkg.scripts.start);
+    assert.ok(start, `npm start runs [NAME=value …] node <flags> dist/cli/main.js serve: ${pkg.scripts.start}`);
+    const env = start[1] ?? '';
+    const flags = (start[2] ?? '').trim();
     assert.notEqual(flags, '', 'npm start passes node flags');
     const shebang = readFileSync(join(ROOT, 'src/cli/main.ts'), 'utf8').split('\n')[0];
-    assert.equal(shebang, `#!/usr/bin/env -S node ${flags}`);
-    const { stdout } = await run(process.execPath, [...flags.split(' '), '-e', 'console.log("ok")']);
-    assert.equal(stdout.trim(), 'ok');
+    assert.equal(shebang, `#!/usr/bin/env -S ${env}node ${flags}`);
+    // The #! line as the kernel and env(1) run it: the variables reach node, and node accepts the flags.
+    const dir = mkdtempSync(join(tmpdir(), 'berth-shebang-'));
+    try {
+      const script = join(dir, 'probe.mjs');
+      writeFileSync(script, `${shebang}\nconsole.log(JSON.stringify(process.env))\n`, { mode: 0o755 });
+      const { stdout } = await run(script, []);
+      const seen = JSON.parse(stdout) as Record<string, string>;
+      for (const assignment of env.trim().split(' ').filter(Boolean)) {
+        const [name = '', value] = assignment.split('=');
+        assert.equal(seen[name], value, assignment);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('validates the shipped default config', async () => {
