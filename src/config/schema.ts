@@ -121,7 +121,7 @@ export const RegistrySchema = Type.Object(
     hashThreads: Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 0, maximum: 64 })], {
       default: 'auto',
       description:
-        'Worker threads that hash uploaded blob bytes, off the event loop; 0 hashes on it. auto: one per CPU beyond the first, at most 4.',
+        'Worker threads that hash uploaded blob bytes, off the event loop; 0 hashes on it. auto: one per CPU beyond the first, at most 2.',
     }),
     immutableTags: Type.Array(ImmutableTagRuleSchema, {
       default: [],

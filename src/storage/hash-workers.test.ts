@@ -12,13 +12,34 @@ for (const threads of [1, 2]) {
 }
 
 describe('HashWorkers', () => {
-  it('counts one thread per CPU beyond the first for auto, at most 4, and takes a number as it is', () => {
+  it('counts one thread per CPU beyond the first for auto, at most 2, and takes a number as it is', () => {
     assert.deepEqual(
       [1, 2, 3, 8, 64].map((cpus) => hashThreadCount('auto', cpus)),
-      [0, 1, 2, 4, 4],
+      [0, 1, 2, 2, 2],
     );
     assert.equal(hashThreadCount(0, 8), 0);
     assert.equal(hashThreadCount(6, 2), 6);
+  });
+
+  it('starts a second thread only when digesters overlap', async () => {
+    const hashing = new HashWorkers({ threads: 2, inlineBelow: 0 });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const one = hashing.digester('sha256');
+        await one.update(randomBytes(300_000));
+        await one.digest();
+      }
+      assert.equal(hashing.started, 1, 'one upload at a time keeps to one thread');
+      const [a, b] = [hashing.digester('sha256'), hashing.digester('sha512')];
+      await Promise.all([a.update(Buffer.from('a')), b.update(Buffer.from('b'))]);
+      assert.equal(hashing.started, 2, 'two at once use both');
+      assert.deepEqual(await Promise.all([a.digest(), b.digest()]), [
+        createHash('sha256').update('a').digest('hex'),
+        createHash('sha512').update('b').digest('hex'),
+      ]);
+    } finally {
+      await hashing.close();
+    }
   });
 
   it('rejects a digest still pending at close, and hashes in process afterwards', async () => {

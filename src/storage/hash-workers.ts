@@ -64,12 +64,16 @@ export interface HashWorkersOptions {
   inlineBelow?: number;
 }
 
-/** Most threads `auto` starts: more rarely help, since each push also costs the event loop. */
-const AUTO_MAX_THREADS = 4;
+/**
+ * Most threads `auto` allows. One thread hashes sha256 about twice as fast as
+ * the event loop can take upload bytes in (with SHA extensions), so a second
+ * helps only CPUs without them, and sha512.
+ */
+const AUTO_MAX_THREADS = 2;
 
 /**
  * The thread count for config's `registry.hashThreads`: `auto` is one per CPU
- * beyond the first (the event loop's), at most 4; 0 on a single CPU.
+ * beyond the first (the event loop's), at most 2; 0 on a single CPU.
  *
  * @example hashThreadCount('auto', 2) // 1
  */
@@ -78,8 +82,10 @@ export function hashThreadCount(setting: 'auto' | number, cpus = availableParall
 }
 
 /**
- * A pool of hashing threads. `digester` is a {@link DigesterFactory}; `close()`
- * stops the threads (digesters made afterwards hash in process).
+ * A pool of hashing threads. `digester` is a {@link DigesterFactory}: a new
+ * digester goes to the thread with the fewest digesters in use (the first on
+ * a tie), so a thread beyond the first starts only when uploads overlap.
+ * `close()` stops the threads (digesters made afterwards hash in process).
  *
  * @example
  * const hashing = new HashWorkers({ threads: 1 });
@@ -91,19 +97,29 @@ export function hashThreadCount(setting: 'auto' | number, cpus = availableParall
 export class HashWorkers {
   readonly digester: DigesterFactory;
   private readonly lanes: Lane[];
-  private next = 0;
   private closed = false;
 
   constructor(options: HashWorkersOptions) {
     this.lanes = Array.from({ length: options.threads }, () => new Lane());
     const inlineBelow = options.inlineBelow ?? DEFAULT_INLINE_BELOW;
     this.digester = (algorithm, expectedBytes) => {
-      const lane = this.lanes[this.next++ % this.lanes.length];
+      const lane = this.leastBusy();
       if (lane === undefined || this.closed || (expectedBytes !== undefined && expectedBytes < inlineBelow)) {
         return inlineDigester(algorithm);
       }
       return lane.create(algorithm);
     };
+  }
+
+  /** Threads running now (a thread starts with the first digester that goes to it). */
+  get started(): number {
+    return this.lanes.filter((lane) => lane.started).length;
+  }
+
+  private leastBusy(): Lane | undefined {
+    let best: Lane | undefined;
+    for (const lane of this.lanes) if (best === undefined || lane.inUse < best.inUse) best = lane;
+    return best;
   }
 
   /** Stops the threads; digests still pending reject. Idempotent. */
@@ -132,6 +148,8 @@ class Lane {
   private worker: Worker | undefined;
   /** Bumped when a worker stops: digesters of an earlier generation lost their state. */
   generation = 0;
+  /** Digesters made here and not yet ended (digested, discarded or collected). */
+  inUse = 0;
   private nextId = 1;
   private readonly spare: ArrayBuffer[] = [];
   private queued = 0;
@@ -141,8 +159,13 @@ class Lane {
   private closed = false;
   /** Frees the worker-side state of digesters dropped without digest() or discard(). */
   private readonly finalizer = new FinalizationRegistry<{ id: number; generation: number }>(({ id, generation }) => {
+    this.inUse--;
     if (generation === this.generation && this.worker !== undefined) this.post({ op: 'free', id });
   });
+
+  get started(): boolean {
+    return this.worker !== undefined;
+  }
 
   create(algorithm: DigestAlgorithm): Digester {
     const id = this.nextId++;
@@ -176,6 +199,7 @@ class Lane {
 
   digest(from: WorkerDigester): Promise<string> {
     this.finalizer.unregister(from);
+    this.inUse--;
     if (from.generation !== this.generation) return Promise.reject(lost());
     return new Promise((resolve, reject) => {
       this.pending.set(from.id, { resolve, reject });
@@ -185,6 +209,7 @@ class Lane {
 
   discard(from: WorkerDigester, segment: ArrayBuffer | undefined): void {
     this.finalizer.unregister(from);
+    this.inUse--;
     if (segment !== undefined) this.keep(segment);
     if (from.generation === this.generation && this.worker !== undefined) this.post({ op: 'free', id: from.id });
   }
@@ -199,6 +224,7 @@ class Lane {
   private track(id: number, generation = this.generation): Digester {
     const digester = new WorkerDigester(this, id, generation);
     this.finalizer.register(digester, { id, generation }, digester);
+    this.inUse++;
     return digester;
   }
 
