@@ -243,7 +243,10 @@ class Lane {
     const stopped = (err: Error): void => {
       if (this.worker === worker) this.fail(err);
     };
-    worker.on('message', (message: FromWorker) => this.receive(message));
+    // A worker being terminated may still deliver messages: they belong to state already failed.
+    worker.on('message', (message: FromWorker) => {
+      if (this.worker === worker) this.receive(message);
+    });
     worker.on('error', stopped);
     worker.on('exit', (code) => stopped(new Error(`the hash worker exited with code ${code}`)));
     worker.unref();
