@@ -143,8 +143,8 @@ export function createUploadService(deps: RegistryDeps): UploadService {
       forget(session.id);
       state = undefined;
     }
-    const canHash = state !== undefined || session.offset === 0;
-    const hash = state?.hash.copy() ?? digesters(algorithm);
+    // Without the hash of every earlier byte, this chunk's hash would be of no use: finish() re-reads them all.
+    const hash = state !== undefined ? state.hash.copy() : session.offset === 0 ? digesters(algorithm) : undefined;
     let writer: StorageWriter;
     try {
       // Resume exactly at the recorded offset: bytes a crashed chunk left past it are dropped.
@@ -155,14 +155,14 @@ export function createUploadService(deps: RegistryDeps): UploadService {
         session.offset > 0 ? { append: true, expectedSize: session.offset, deferSync: true } : { append: false, deferSync: true },
       );
     } catch (err) {
-      hash.discard();
+      hash?.discard();
       if (!(err instanceof StorageSizeMismatchError)) throw err;
       await discard(session.id);
       throw new RegistryError('BLOB_UPLOAD_UNKNOWN', 'the upload data is incomplete; restart the upload');
     }
     let bytes: number;
     try {
-      const options: Parameters<typeof copyVerified>[2] = { algorithms: [], hashers: [hash] };
+      const options: Parameters<typeof copyVerified>[2] = { algorithms: [], hashers: hash === undefined ? [] : [hash] };
       const max = maxBytesFor(session.offset);
       if (max !== undefined) options.maxBytes = max;
       if (chunk.signal !== undefined) options.signal = chunk.signal;
@@ -173,18 +173,17 @@ export function createUploadService(deps: RegistryDeps): UploadService {
       }
       await writer.commit();
     } catch (err) {
-      hash.discard();
+      hash?.discard();
       await writer.cancel();
       throw err;
     }
     const next = { offset: session.offset + bytes, updatedAt: deps.clock() };
     if (!(await metadata.updateUpload(session.id, session.offset, next))) {
-      hash.discard();
+      hash?.discard();
       throw rangeError(session, 'another request advanced this upload at the same time');
     }
     state?.hash.discard();
-    if (canHash) live.set(session.id, { offset: next.offset, hash });
-    else hash.discard();
+    if (hash !== undefined) live.set(session.id, { offset: next.offset, hash });
     return { ...session, ...next };
   }
 
