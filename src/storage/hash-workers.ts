@@ -160,7 +160,7 @@ class Lane {
   /** Frees the worker-side state of digesters dropped without digest() or discard(). */
   private readonly finalizer = new FinalizationRegistry<{ id: number; generation: number }>(({ id, generation }) => {
     this.inUse--;
-    if (generation === this.generation && this.worker !== undefined) this.post({ op: 'free', id });
+    this.free(id, generation);
   });
 
   get started(): boolean {
@@ -198,8 +198,7 @@ class Lane {
   }
 
   digest(from: WorkerDigester): Promise<string> {
-    this.finalizer.unregister(from);
-    this.inUse--;
+    this.end(from);
     if (from.generation !== this.generation) return Promise.reject(lost());
     return new Promise((resolve, reject) => {
       this.pending.set(from.id, { resolve, reject });
@@ -208,10 +207,9 @@ class Lane {
   }
 
   discard(from: WorkerDigester, segment: ArrayBuffer | undefined): void {
-    this.finalizer.unregister(from);
-    this.inUse--;
+    this.end(from);
     if (segment !== undefined) this.keep(segment);
-    if (from.generation === this.generation && this.worker !== undefined) this.post({ op: 'free', id: from.id });
+    this.free(from.id, from.generation);
   }
 
   async close(): Promise<void> {
@@ -219,6 +217,17 @@ class Lane {
     const worker = this.worker;
     this.fail(new Error('berth is shutting down'));
     await worker?.terminate();
+  }
+
+  /** A digester ended (digested or discarded): it is no longer in use, and needs no finalizer. */
+  private end(from: WorkerDigester): void {
+    this.finalizer.unregister(from);
+    this.inUse--;
+  }
+
+  /** Drops a digester's state on the worker, if that worker still holds it. */
+  private free(id: number, generation: number): void {
+    if (generation === this.generation && this.worker !== undefined) this.post({ op: 'free', id });
   }
 
   private track(id: number, generation = this.generation): Digester {
