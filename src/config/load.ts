@@ -53,6 +53,7 @@ function formatErrors(errors: ErrorObject[] | null | undefined, prefix: string):
   const all = errors ?? [];
   const pathOf = (e: ErrorObject): string =>
     `${prefix}${e.instancePath.replace(/^\//, '').replaceAll('/', '.')}`.replace(/\.$/, '');
+  const under = (path: string, key: string): string => (path ? `${path}.${key}` : key);
   // A value that fits no branch of a union gets one line listing what each branch wants.
   const unions = new Set(all.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map(pathOf));
   // A literal branch fails twice ("must be string", "must be equal to constant"): keep the constant.
@@ -61,37 +62,34 @@ function formatErrors(errors: ErrorObject[] | null | undefined, prefix: string):
       .filter((e) => e.keyword === 'const')
       .map((e) => `${pathOf(e)} ${typeof (e.params as { allowedValue: unknown }).allowedValue}`),
   );
-  const lines = all
-    .filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf')
-    .filter(
-      (e) =>
-        !(e.keyword === 'type' && literalTypes.has(`${pathOf(e)} ${String((e.params as { type: unknown }).type)}`)),
+  /** path → its messages, in the order ajv reported them. */
+  const byPath = new Map<string, string[]>();
+  for (const e of all) {
+    const path = pathOf(e);
+    let field = path || '(root)';
+    let message: string;
+    if (e.keyword === 'anyOf' || e.keyword === 'oneOf') continue;
+    if (e.keyword === 'type' && literalTypes.has(`${path} ${String((e.params as { type: unknown }).type)}`)) continue;
+    if (e.keyword === 'required') {
+      field = under(path, (e.params as { missingProperty: string }).missingProperty);
+      message = 'is required';
+    } else if (e.keyword === 'additionalProperties') {
+      field = under(path, (e.params as { additionalProperty: string }).additionalProperty);
+      message = 'unknown option';
+    } else if (e.keyword === 'const') {
+      message = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
+    } else {
+      message = e.message ?? 'invalid';
+    }
+    const messages = byPath.get(field) ?? [];
+    if (!messages.includes(message)) messages.push(message);
+    byPath.set(field, messages);
+  }
+  return [...byPath]
+    .flatMap(([field, messages]) =>
+      unions.has(field) ? [`${field}: ${messages.join(', or ')}`] : messages.map((m) => `${field}: ${m}`),
     )
-    .map((e) => {
-      const path = pathOf(e);
-      if (e.keyword === 'required') {
-        const missing = (e.params as { missingProperty: string }).missingProperty;
-        return `${path ? `${path}.` : ''}${missing}: is required`;
-      }
-      if (e.keyword === 'additionalProperties') {
-        const extra = (e.params as { additionalProperty: string }).additionalProperty;
-        return `${path ? `${path}.` : ''}${extra}: unknown option`;
-      }
-      const message =
-        e.keyword === 'const'
-          ? `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`
-          : (e.message ?? 'invalid');
-      return `${path || '(root)'}: ${message}`;
-    })
-    .filter((line, i, lines) => lines.indexOf(line) === i);
-  const merged = lines.reduce<string[]>((out, line) => {
-    const path = line.slice(0, line.indexOf(': '));
-    const previous = out.findIndex((l) => l.startsWith(`${path}: `));
-    if (unions.has(path) && previous !== -1) out[previous] += `, or ${line.slice(path.length + 2)}`;
-    else out.push(line);
-    return out;
-  }, []);
-  return merged.join('\n  ');
+    .join('\n  ');
 }
 
 /** `BERTH_REGISTRY__MAX_MANIFEST_BYTES` → `registry.maxManifestBytes`. */
