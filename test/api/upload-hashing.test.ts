@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { assertError, RegistryClient } from '../helpers/client.js';
 import { blob } from '../helpers/builders.js';
+import { uploadClient, withQuery } from '../helpers/uploads.js';
 import { HashWorkers } from '../../src/storage/hash-workers.js';
 
 const MiB = 1024 * 1024;
@@ -23,29 +24,22 @@ function threadCount(): number {
 }
 
 function withDigest(location: string, digest: string): string {
-  return `${location}${location.includes('?') ? '&' : '?'}digest=${encodeURIComponent(digest)}`;
+  return withQuery(location, { digest });
 }
 
 async function startSession(client: RegistryClient, repo: string, query = ''): Promise<string> {
-  const res = await client.request(`/v2/${repo}/blobs/uploads/${query}`, { method: 'POST' });
-  assert.equal(res.status, 202, await res.text());
-  return res.headers.get('location') ?? '';
+  return (await uploadClient(client).start(repo, query)).location;
 }
 
+/** PATCHes `bytes` at `start`, asserts 202, and returns the next Location. */
 async function patch(client: RegistryClient, location: string, bytes: Buffer, start: number): Promise<string> {
-  const res = await client.request(location, {
-    method: 'PATCH',
-    headers: { 'content-type': 'application/octet-stream', 'content-range': `${start}-${start + bytes.length - 1}` },
-    body: bytes,
-  });
+  const res = await uploadClient(client).patch(location, bytes, `${start}-${start + bytes.length - 1}`);
   assert.equal(res.status, 202, await res.text());
   return res.headers.get('location') ?? '';
 }
 
-async function assertStored(client: RegistryClient, repo: string, b: { digest: string; bytes: Buffer }): Promise<void> {
-  const res = await client.request(`/v2/${repo}/blobs/${b.digest}`);
-  assert.equal(res.status, 200);
-  assert.ok(Buffer.from(await res.arrayBuffer()).equals(b.bytes), `the bytes of ${b.digest}`);
+function assertStored(client: RegistryClient, repo: string, b: { digest: string; bytes: Buffer }): Promise<void> {
+  return uploadClient(client).assertStored(repo, b);
 }
 
 /**

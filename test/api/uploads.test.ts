@@ -12,21 +12,10 @@ import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { assertError, RegistryClient } from '../helpers/client.js';
 import { blob } from '../helpers/builders.js';
+import { uploadClient, withQuery, type Session } from '../helpers/uploads.js';
 
 const MAX_BLOB_BYTES = 64 * 1024;
 const CHUNK_MIN_LENGTH = 4096;
-
-/** One open upload session, as the POST answered it. */
-interface Session {
-  location: string;
-  uuid: string;
-}
-
-/** `location` with query parameters appended (it may already carry some). */
-function withQuery(location: string, params: Record<string, string>): string {
-  const sep = location.includes('?') ? '&' : '?';
-  return `${location}${sep}${new URLSearchParams(params).toString()}`;
-}
 
 function sha512(data: Uint8Array): string {
   return `sha512:${createHash('sha512').update(data).digest('hex')}`;
@@ -58,47 +47,6 @@ function streamed(...parts: Buffer[]): RequestInit {
     },
   });
   return { body, duplex: 'half' };
-}
-
-function uploadClient(client: RegistryClient) {
-  return {
-    /** POST …/uploads/ and assert a 202 session. */
-    async start(repo: string, query = ''): Promise<Session> {
-      const res = await client.request(`/v2/${repo}/blobs/uploads/${query}`, { method: 'POST' });
-      assert.equal(res.status, 202, await res.text());
-      const location = res.headers.get('location');
-      const uuid = res.headers.get('docker-upload-uuid');
-      assert.ok(location !== null && uuid !== null);
-      return { location, uuid };
-    },
-    patch(location: string, bytes: Buffer, range?: string, headers: Record<string, string> = {}): Promise<Response> {
-      return client.request(location, {
-        method: 'PATCH',
-        headers: {
-          'content-type': 'application/octet-stream',
-          ...(range === undefined ? {} : { 'content-range': range }),
-          ...headers,
-        },
-        body: bytes,
-      });
-    },
-    put(location: string, digest: string, bytes?: Buffer, headers: Record<string, string> = {}): Promise<Response> {
-      const init: RequestInit = { method: 'PUT', headers: { 'content-type': 'application/octet-stream', ...headers } };
-      if (bytes !== undefined) init.body = bytes;
-      return client.request(withQuery(location, { digest }), init);
-    },
-    /** GET …/blobs/<digest> and assert the bytes. */
-    async assertStored(repo: string, b: { digest: string; bytes: Buffer }): Promise<void> {
-      const res = await client.request(`/v2/${repo}/blobs/${b.digest}`);
-      assert.equal(res.status, 200, await res.clone().text());
-      assert.equal(res.headers.get('docker-content-digest'), b.digest);
-      assert.deepEqual(Buffer.from(await res.arrayBuffer()), b.bytes);
-    },
-    async assertUnknown(repo: string, digest: string): Promise<void> {
-      const res = await client.request(`/v2/${repo}/blobs/${digest}`, { method: 'HEAD' });
-      assert.equal(res.status, 404);
-    },
-  };
 }
 
 describe('blob uploads', () => {
