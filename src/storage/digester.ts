@@ -3,8 +3,8 @@
  * this thread (here) and on worker threads (hash-workers.ts), which take the
  * hashing off the event loop. Both pass conformance/digester-suite.ts.
  */
-import { createHash, type Hash } from 'node:crypto';
-import type { DigestAlgorithm } from '../oci/digest.js';
+import type { Hash } from 'node:crypto';
+import { createDigester, type DigestAlgorithm } from '../oci/digest.js';
 
 /**
  * Hashes bytes added in order. Once `digest()` or `discard()` was called,
@@ -44,7 +44,7 @@ export type DigesterFactory = (algorithm: DigestAlgorithm, expectedBytes?: numbe
  * d.update(Buffer.from('abc'));
  * const hex = await d.digest();
  */
-export const inlineDigester: DigesterFactory = (algorithm) => new InlineDigester(createHash(algorithm));
+export const inlineDigester: DigesterFactory = (algorithm) => new InlineDigester(createDigester(algorithm));
 
 class InlineDigester implements Digester {
   private ended = false;
