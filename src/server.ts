@@ -46,6 +46,7 @@ import { createGcWorker } from './registry/gc/gc-worker.js';
 import { compileImmutableTagRules } from './registry/immutable-tags.js';
 import { createGcMetrics } from './registry/gc/gc-metrics.js';
 import { HashWorkers, hashThreadCount } from './storage/hash-workers.js';
+import { chunkFreer, type FreeChunk } from './http/free-chunk.js';
 
 export interface ServerOverrides {
   clock?: Clock;
@@ -56,6 +57,8 @@ export interface ServerOverrides {
   sleep?: Sleep;
   /** Replaces the hashing threads `registry.hashThreads` asks for (tests stop them mid-upload); closed with the server. */
   hashing?: HashWorkers;
+  /** Replaces how stored upload-body chunks are freed (tests count them); null leaves them to the garbage collector. */
+  freeChunk?: FreeChunk | null;
 }
 
 export interface RunningServer {
@@ -205,6 +208,7 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
     ...(config.quotas.length === 0 ? {} : { quota: createQuotaGuard(metadata, config.quotas) }),
     digesters: hashing.digester,
   });
+  const freeChunk = overrides.freeChunk === undefined ? chunkFreer() : (overrides.freeChunk ?? undefined);
   const app = createHttpApp({
     registry,
     logger,
@@ -222,6 +226,7 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
     ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl }),
     ...(webhooks.recorder === undefined ? {} : { events: { recorder: webhooks.recorder, contexts: webhooks.contexts } }),
     ...hardening.appOptions,
+    ...(freeChunk === undefined ? {} : { freeChunk }),
   });
   // Several instances may share the metadata store: background work runs
   // under a lease held by one instance at a time (see interval-worker.ts).

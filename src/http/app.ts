@@ -34,6 +34,7 @@ import { createClientErrorHandler } from './client-errors.js';
 import { redactUrl } from './redact-url.js';
 import { registerHardening, type HardeningOptions } from './hardening.js';
 import { httpsServerFactory, type TlsPair } from './tls.js';
+import type { FreeChunk } from './free-chunk.js';
 
 export interface HttpAppOptions {
   registry: Registry;
@@ -59,6 +60,8 @@ export interface HttpAppOptions {
   tls?: TlsPair;
   /** Rate limit, body idle timeout, upload session limit, audit log (see hardening.ts). */
   hardening?: HardeningOptions;
+  /** Frees each upload-body chunk once it is stored (free-chunk.ts); absent, the garbage collector does. */
+  freeChunk?: FreeChunk;
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -154,7 +157,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
       : createAuthGuard(options.auth, options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl });
   if (options.auth?.grants !== undefined) registerTokenRoutes(app, options.auth.grants);
   const handler = (request: FastifyRequest, reply: Parameters<typeof dispatch>[3]): Promise<unknown> =>
-    dispatch(routes, options.registry, request, reply, guard);
+    dispatch(routes, options.registry, request, reply, { guard, freeChunk: options.freeChunk });
   /**
    * find-my-way refuses a path it cannot percent-decode (`/v2/a/manifests/%`)
    * or whose wildcard exceeds maxParamLength, before any hook runs. Under

@@ -85,7 +85,7 @@ export function createAdminGuard(auth: Auth): (request: FastifyRequest) => Promi
  *
  * @example
  * const guard = createAuthGuard(auth, { publicUrl: config.publicUrl });
- * dispatch(routes, registry, request, reply, guard);
+ * dispatch(routes, registry, request, reply, { guard });
  */
 export function createAuthGuard(auth: Auth, options: { publicUrl?: string } = {}): Guard {
   const base = options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl };

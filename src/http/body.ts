@@ -5,6 +5,8 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { RegistryError } from '../oci/errors.js';
+import type { ChunkInput } from '../registry/upload-service.js';
+import type { FreeChunk } from './free-chunk.js';
 import { contentLength } from './headers.js';
 
 /** Tallies body bytes on the request for `berth_http_bytes_received_total` (metrics.ts). */
@@ -12,12 +14,20 @@ function count(request: FastifyRequest, bytes: number): void {
   request.bodyBytes = (request.bodyBytes ?? 0) + bytes;
 }
 
-/** The request body as a byte stream (untouched by any parser), counted as it is read. */
-export async function* bodyStream(request: FastifyRequest): AsyncIterable<Uint8Array> {
-  for await (const chunk of request.raw) {
-    count(request, (chunk as Buffer).byteLength);
-    yield chunk as Buffer;
-  }
+/**
+ * The request body as a byte stream (untouched by any parser), counted as it
+ * is read. Its chunks are Node's own copies, referred to by nothing else once
+ * read: with `free`, a consumer done with one hands it back (`recycle`) and
+ * it is freed at once (free-chunk.ts).
+ */
+export function bodyStream(request: FastifyRequest, free?: FreeChunk): ChunkInput['body'] {
+  const chunks = (async function* () {
+    for await (const chunk of request.raw) {
+      count(request, (chunk as Buffer).byteLength);
+      yield chunk as Buffer;
+    }
+  })();
+  return free === undefined ? chunks : Object.assign(chunks, { recycle: free });
 }
 
 /** True when the request declares or carries a body. */

@@ -12,6 +12,7 @@ import type { Registry } from '../registry/registry.js';
 import type { Action } from '../auth/access-rules.js';
 import type { Need, RouteAccess } from '../auth/auth.js';
 import { rawPath } from './raw-path.js';
+import type { FreeChunk } from './free-chunk.js';
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -26,6 +27,15 @@ export interface RouteContext {
   path: string;
   /** What the caller may do beyond the route's own check (mount sources, listings). */
   permissions: RequestPermissions;
+  /** Frees an upload-body chunk once it is stored (see body.ts); absent, the garbage collector does. */
+  freeChunk?: FreeChunk | undefined;
+}
+
+/** What {@link dispatch} passes on besides the request. */
+export interface DispatchOptions {
+  /** Runs before the handler when auth is on. */
+  guard?: Guard | undefined;
+  freeChunk?: FreeChunk | undefined;
 }
 
 /** What the authenticated caller of one request may do, for handlers that touch more than one repository. */
@@ -108,7 +118,7 @@ export async function dispatch(
   registry: Registry,
   request: FastifyRequest,
   reply: FastifyReply,
-  guard?: Guard,
+  { guard, freeChunk }: DispatchOptions = {},
 ): Promise<unknown> {
   const path = rawPath(request);
   const matched = matchRoute(routes, path);
@@ -131,6 +141,7 @@ export async function dispatch(
     query: parseQuery((request.raw.url ?? '').slice(path.length + 1)), // after the `?`, if any
     path,
     permissions,
+    freeChunk,
   });
 }
 

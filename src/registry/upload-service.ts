@@ -16,7 +16,7 @@
 import { isRegistryError, RegistryError } from '../oci/errors.js';
 import { isDigestAlgorithm, parseDigest, type DigestAlgorithm } from '../oci/digest.js';
 import { blobPath, uploadDataPath, uploadDir, isSessionId } from '../storage/paths.js';
-import { StorageSizeMismatchError, type StorageWriter } from '../storage/driver.js';
+import { StorageSizeMismatchError, type RecyclableChunks, type StorageWriter } from '../storage/driver.js';
 import { copyVerified } from '../storage/digest-stream.js';
 import { inlineDigester, type Digester } from '../storage/digester.js';
 import type { UploadSession } from '../metadata/store.js';
@@ -31,7 +31,8 @@ export interface ChunkRange {
 }
 
 export interface ChunkInput {
-  body: AsyncIterable<Uint8Array>;
+  /** The chunk's bytes; with `recycle`, copied chunks are handed back (see copyVerified). */
+  body: AsyncIterable<Uint8Array> & Partial<RecyclableChunks>;
   /** `Content-Range` of the chunk, when the client sent one. */
   range?: ChunkRange;
   /** `Content-Length`, when known. */

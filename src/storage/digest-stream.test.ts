@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { digestOf } from '../oci/digest.js';
 import { isRegistryError } from '../oci/errors.js';
 import { copyVerified } from './digest-stream.js';
+import type { StorageWriter } from './driver.js';
 import { createMemoryDriver } from './memory-driver.js';
 import { inlineDigester } from './digester.js';
 import { HashWorkers } from './hash-workers.js';
@@ -40,6 +41,36 @@ describe('copyVerified', () => {
     const two = await copyVerified(Readable.from([second]), writer, { algorithms: [], hashers: [hash] });
     assert.deepEqual(two, { bytes: second.length, digests: {} });
     assert.equal(`sha256:${await hash.digest()}`, digestOf(Buffer.concat([first, second])));
+  });
+
+  it('hands each chunk back to a recycling source once a copying writer took it, and to no other writer', async () => {
+    const data = randomBytes(200_000);
+    for (const copies of [true, false]) {
+      const driver = createMemoryDriver();
+      const inner = await driver.writer('blob', { append: false });
+      const writer: StorageWriter = {
+        get size() {
+          return inner.size;
+        },
+        copiesChunks: copies,
+        write: (chunk) => inner.write(chunk),
+        commit: () => inner.commit(),
+        cancel: () => inner.cancel(),
+      };
+      const recycled: number[] = [];
+      // Each chunk its own ArrayBuffer, which recycling detaches (empties), as http/free-chunk.ts does.
+      const source = Object.assign(Readable.from(chunksOf(data, 7000).map((c) => new Uint8Array(c))), {
+        recycle(chunk: Uint8Array) {
+          recycled.push(chunk.byteLength);
+          structuredClone(chunk.buffer, { transfer: [chunk.buffer as ArrayBuffer] });
+        },
+      });
+      const result = await copyVerified(source, writer, { algorithms: ['sha256'], maxBytes: data.length });
+      assert.deepEqual(result, { bytes: data.length, digests: { sha256: digestOf(data) } }, `copiesChunks: ${copies}`);
+      assert.deepEqual(recycled, copies ? chunksOf(data, 7000).map((c) => c.length) : []);
+      await writer.commit();
+      assert.ok((await driver.getContent('blob')).equals(data));
+    }
   });
 
   it('hashes on worker threads when given their factory, own and caller digesters alike', async () => {

@@ -4,7 +4,7 @@
  */
 import type { DigestAlgorithm } from '../oci/digest.js';
 import { RegistryError } from '../oci/errors.js';
-import type { StorageWriter } from './driver.js';
+import type { RecyclableChunks, StorageWriter } from './driver.js';
 import { asError } from './errno.js';
 import { inlineDigester, type Digester, type DigesterFactory } from './digester.js';
 
@@ -41,7 +41,10 @@ export interface CopyVerifiedResult {
 /**
  * Copies `source` into `writer`, updating a fresh digester per algorithm and
  * every caller digester, chunk by chunk, awaiting each `writer.write` and any
- * digester that is behind (backpressure). It never commits or cancels: the
+ * digester that is behind (backpressure). A source that offers `recycle`
+ * gets each chunk back once the writer and the digesters are done with it:
+ * when `write()` resolved on a writer that `copiesChunks` (digesters are done
+ * when `update` returns). It never commits or cancels: the
  * caller compares the digests and does one or the other. After a throw, the
  * writer and the caller's digesters hold an unknown prefix: cancel, and
  * discard the digesters.
@@ -56,7 +59,7 @@ export interface CopyVerifiedResult {
  * if (digests.sha256 === expected) await writer.commit(); else await writer.cancel();
  */
 export async function copyVerified(
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> & Partial<RecyclableChunks>,
   writer: StorageWriter,
   options: CopyVerifiedOptions,
 ): Promise<CopyVerifiedResult> {
@@ -64,6 +67,7 @@ export async function copyVerified(
   const make = options.digesters ?? inlineDigester;
   const own = algorithms.map((algorithm) => make(algorithm, options.expectedBytes));
   const hashers = [...own, ...(options.hashers ?? [])];
+  const recycle = writer.copiesChunks ? source.recycle?.bind(source) : undefined;
 
   const iterator = source[Symbol.asyncIterator]();
   let bytes = 0;
@@ -80,7 +84,8 @@ export async function copyVerified(
         break;
       }
       const chunk = step.value;
-      if (maxBytes !== undefined && bytes + chunk.length > maxBytes) {
+      const length = chunk.length; // (recycling may empty the chunk)
+      if (maxBytes !== undefined && bytes + length > maxBytes) {
         throw new RegistryError('BLOB_TOO_LARGE', `more than the ${maxBytes} bytes allowed`);
       }
       let behind: Promise<void>[] | undefined;
@@ -89,8 +94,9 @@ export async function copyVerified(
         if (wait !== undefined) (behind ??= []).push(wait);
       }
       await writer.write(chunk);
+      recycle?.(chunk);
       if (behind !== undefined) await Promise.all(behind);
-      bytes += chunk.length;
+      bytes += length;
     }
     for (const hasher of hashers) hasher.flush();
   } catch (err) {

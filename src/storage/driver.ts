@@ -42,10 +42,11 @@ export interface ReadOptions {
 }
 
 /**
- * What a stream from `reader()` may offer: a consumer done with a chunk
- * (its bytes copied or written out, e.g. once a socket write's callback
- * ran) hands it back for reuse. The consumer must not touch it afterwards.
- * Optional for drivers and consumers alike.
+ * What a stream of chunks may offer: a consumer done with a chunk (its bytes
+ * copied or written out, e.g. once a socket write's callback ran) hands it
+ * back, for reuse (a `reader()` stream's buffer pool) or to be freed (an
+ * upload body, `copyVerified`). The consumer must not touch it afterwards.
+ * Optional for producers and consumers alike.
  */
 export interface RecyclableChunks {
   recycle(chunk: Uint8Array): void;
@@ -84,6 +85,12 @@ export interface WriterOptions {
 export interface StorageWriter {
   /** Total bytes in the file, committed plus written by this writer. */
   readonly size: number;
+  /**
+   * True when `write()` has copied its chunk by the time it resolves, so the
+   * caller may reuse or free the chunk then; false when the writer holds on
+   * to its chunks until they reach storage (the caller must leave them be).
+   */
+  readonly copiesChunks: boolean;
   /** Appends a chunk. Resolves when the driver can take more (backpressure). */
   write(chunk: Uint8Array): Promise<void>;
   /** Flushes and makes every byte durable. */

@@ -35,11 +35,13 @@ export interface FinishHooks {
  * When durable, every {@link SYNC_EVERY} bytes an `fdatasync` is started in
  * the background, so the disk writes while the upload continues and the
  * commit's `fsync` has only the tail left to flush. The writer holds on to
- * the chunks it is given until they are written: callers must not reuse them.
+ * the chunks it is given until they are written: callers must not reuse them
+ * (`copiesChunks` is false).
  * Without `syncOnCommit` (deferSync), the commit leaves the tail to a later sync.
  * With a `direct` output, chunks go to it instead of the queue: it copies
- * them at once and writes past the page cache (so no background syncs:
- * nothing is left dirty in the page cache but the last partial block).
+ * them at once (`copiesChunks` is true) and writes past the page cache (so no
+ * background syncs: nothing is left dirty in the page cache but the last
+ * partial block).
  */
 export function createFileWriter(
   handle: FileHandle,
@@ -123,6 +125,7 @@ export function createFileWriter(
   };
   return gate.writer({
     size: () => size,
+    copiesChunks: direct !== undefined,
     async write(chunk) {
       if (failure !== undefined) throw failure;
       if (chunk.length === 0) return;

@@ -129,6 +129,7 @@ describe('filesystem driver specifics', () => {
   it('writes past the page cache (O_DIRECT) by default, through it with directWrites: false', async () => {
     const data = randomBytes(2 * 1024 * 1024 + 5);
     const writer = await d().writer('direct/on', { append: false });
+    assert.equal(writer.copiesChunks, true, 'a direct writer copies into its staging buffer');
     await writer.write(data);
     assert.deepEqual(await openModes(root), [false, true], 'the temp file, once buffered and once direct');
     await writer.commit();
@@ -137,6 +138,7 @@ describe('filesystem driver specifics', () => {
 
     const cached = createFilesystemDriver({ root, directWrites: false });
     const other = await cached.writer('direct/off', { append: false });
+    assert.equal(other.copiesChunks, false, 'a page-cache writer queues the chunks themselves');
     await other.write(data);
     assert.deepEqual(await openModes(root), [false]);
     await other.commit();

@@ -125,6 +125,7 @@ function createMemoryWriter(base: Buffer, publish: (data: Buffer) => void): Stor
   let size = base.length;
   return new WriterGate().writer({
     size: () => size,
+    copiesChunks: true,
     async write(chunk) {
       chunks.push(Buffer.from(chunk));
       size += chunk.length;

@@ -233,6 +233,7 @@ export function createS3Writer(target: S3Target, partSize: number, base: AppendB
 
   return gate.writer({
     size: () => size,
+    copiesChunks: true,
 
     async write(chunk) {
       if (chunk.length === 0) return;

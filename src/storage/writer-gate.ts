@@ -11,6 +11,8 @@ import type { StorageWriter } from './driver.js';
 export interface WriterOps {
   /** Total bytes in the file, committed plus written. */
   size(): number;
+  /** See {@link StorageWriter.copiesChunks}. */
+  copiesChunks: boolean;
   write(chunk: Uint8Array): Promise<void>;
   commit(): Promise<void>;
   /** Discards the writer's bytes; runs at most once, possibly while a write or commit is in flight. */
@@ -59,6 +61,7 @@ export class WriterGate {
       get size() {
         return ops.size();
       },
+      copiesChunks: ops.copiesChunks,
       write: (chunk) => this.run('write', 'open', ops, () => ops.write(chunk)),
       commit: () => this.run('commit', 'committed', ops, () => ops.commit()),
       cancel: async () => {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { assertError, RegistryClient } from '../helpers/client.js';
 import { blob } from '../helpers/builders.js';
-import { uploadClient, withQuery } from '../helpers/uploads.js';
+import { streamedBody, uploadClient, withQuery } from '../helpers/uploads.js';
 import { HashWorkers } from '../../src/storage/hash-workers.js';
 
 const MiB = 1024 * 1024;
@@ -82,20 +82,10 @@ for (const threads of [0, 2]) {
 
     it(`monolithic and streamed pushes of MiBs, one after the other, are 201 with the right bytes`, async () => {
       const single = blob(3 * MiB + 5);
-      const res = await client.request(`/v2/hash/mono/blobs/uploads/?digest=${single.digest}`, {
-        method: 'POST',
-        body: single.bytes,
-      });
-      assert.equal(res.status, 201, await res.text());
+      await uploadClient(client).pushWhole('hash/mono', single);
       const streamed = blob(2 * MiB + 1);
       const location = await startSession(client, 'hash/mono');
-      const body = new ReadableStream<Uint8Array>({
-        start(controller) {
-          for (let at = 0; at < streamed.bytes.length; at += 100_000)
-            controller.enqueue(streamed.bytes.subarray(at, at + 100_000));
-          controller.close();
-        },
-      });
+      const body = streamedBody(streamed.bytes);
       const put = await client.request(withDigest(location, streamed.digest), { method: 'PUT', body, duplex: 'half' });
       assert.equal(put.status, 201, await put.text());
       assert.equal(threadCount() - baseline, Math.min(threads, 1), 'one push at a time hashes on one thread');

@@ -17,6 +17,16 @@ export function withQuery(location: string, params: Record<string, string>): str
   return `${location}${sep}${new URLSearchParams(params).toString()}`;
 }
 
+/** `bytes` as a request body of unknown length, sent in pieces of `piece` bytes (chunked transfer encoding). */
+export function streamedBody(bytes: Buffer, piece = 100_000): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let at = 0; at < bytes.length; at += piece) controller.enqueue(bytes.subarray(at, at + piece));
+      controller.close();
+    },
+  });
+}
+
 /**
  * @example
  * const up = uploadClient(client);
@@ -48,6 +58,14 @@ export function uploadClient(client: RegistryClient) {
       const init: RequestInit = { method: 'PUT', headers: { 'content-type': 'application/octet-stream', ...headers } };
       if (bytes !== undefined) init.body = bytes;
       return client.request(withQuery(location, { digest }), init);
+    },
+    /** A monolithic push (POST …/uploads/?digest= with the body), asserted 201. */
+    async pushWhole(repo: string, b: { digest: string; bytes: Buffer }): Promise<void> {
+      const res = await client.request(`/v2/${repo}/blobs/uploads/?digest=${b.digest}`, {
+        method: 'POST',
+        body: b.bytes,
+      });
+      assert.equal(res.status, 201, await res.text());
     },
     /** GET …/blobs/<digest> and assert the bytes. */
     async assertStored(repo: string, b: { digest: string; bytes: Buffer }): Promise<void> {

@@ -43,7 +43,7 @@ function chunkOf(ctx: RouteContext, withRange: boolean): ChunkInput {
   ctx.request.raw.once('close', () => {
     if (!ctx.request.raw.complete) controller.abort();
   });
-  const chunk: ChunkInput = { body: bodyStream(ctx.request), signal: controller.signal };
+  const chunk: ChunkInput = { body: bodyStream(ctx.request, ctx.freeChunk), signal: controller.signal };
   const length = contentLength(ctx.request.headers['content-length']);
   if (length !== undefined) chunk.length = length;
   const range = withRange ? chunkRange(ctx.request.headers['content-range']) : undefined;

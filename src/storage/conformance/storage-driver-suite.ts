@@ -170,6 +170,17 @@ export function storageDriverSuite(name: string, factory: () => Promise<DriverHa
         await writer.commit();
         assert.ok((await driver().getContent('w/new/file')).equals(Buffer.concat(parts)));
       });
+      it('keeps its bytes when a chunk is overwritten after write() resolves, if it says it copies chunks', async () => {
+        const parts = [randomBytes(70_000), randomBytes(1024 * 1024 + 5), randomBytes(600 * 1024)];
+        const writer = await driver().writer('w/copies', { append: false });
+        for (const part of parts) {
+          const chunk = Buffer.from(part);
+          await writer.write(chunk);
+          if (writer.copiesChunks) chunk.fill(0xaa);
+        }
+        await writer.commit();
+        assert.ok((await driver().getContent('w/copies')).equals(Buffer.concat(parts)));
+      });
       it('commits an empty file when nothing was written', async () => {
         const writer = await driver().writer('w/empty', { append: false });
         await writer.commit();
