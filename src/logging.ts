@@ -54,5 +54,35 @@ export function createLogger(options: LoggerOptions): Logger {
       transport: { target: 'pino-pretty', options: { colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } },
     });
   }
-  return options.destination === undefined ? pino(base) : pino(base, options.destination as pino.DestinationStream);
+  return pino(base, (options.destination as pino.DestinationStream | undefined) ?? stdoutDestination());
+}
+
+/** Log bytes that may wait while stdout is slow; lines beyond are dropped. */
+const STDOUT_BACKLOG_BYTES = 1024 * 1024;
+
+/**
+ * stdout for JSON lines, as pino's default but for write errors. pino's own
+ * stream stops logging on EPIPE and rethrows every other error, so a full
+ * disk under a log file (ENOSPC) would crash the registry with its next log
+ * line. Here a failed write drops the lines waiting with it (the stream is
+ * destroyed, which leaves fd 1 open and unhooks its flush at exit, so the
+ * process can still exit), the next line starts a fresh stream, and logging
+ * resumes once the disk has room again.
+ */
+function stdoutDestination(): pino.DestinationStream {
+  let current: ReturnType<typeof pino.destination> | undefined;
+  const stream = (): ReturnType<typeof pino.destination> => {
+    if (current !== undefined) return current;
+    const fresh = pino.destination({ dest: 1, sync: false, maxLength: STDOUT_BACKLOG_BYTES });
+    fresh.on('error', () => {
+      if (current === fresh) current = undefined;
+      fresh.destroy();
+    });
+    current = fresh;
+    return fresh;
+  };
+  return {
+    write: (line: string) => stream().write(line),
+    flush: (cb?: (err?: Error) => void) => (current === undefined ? cb?.() : current.flush(cb)),
+  } as pino.DestinationStream;
 }

@@ -121,13 +121,33 @@ export interface AuditLogger {
  */
 export function createAuditLogger(config: { file?: string }, main: Logger): AuditLogger {
   if (config.file === undefined) return { logger: main.child({}, { level: 'info' }), close: () => undefined };
-  const destination = pino.destination({ dest: config.file, mkdir: true, sync: true });
+  const file = config.file;
+  const destination = pino.destination({ dest: file, mkdir: true, sync: true, maxLength: AUDIT_BACKLOG_BYTES });
+  // A failed append (a full disk) must not crash the registry, as pino's
+  // stream would: the line waits and is retried with the next one.
+  let failing = false;
+  destination.on('error', (err: Error) => {
+    failing = true;
+    main.error({ err, file }, `audit log ${file} cannot be written: lines wait in memory (up to 1 MiB, then dropped)`);
+  });
+  destination.on('write', () => {
+    failing = false;
+  });
   const logger = pino({ level: 'info', base: { service: 'berth' }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
   return {
     logger,
     close() {
-      destination.flushSync();
-      destination.end();
+      if (!failing) {
+        destination.flushSync();
+        destination.end();
+        return;
+      }
+      // flushSync would retry a failing write forever.
+      main.error({ file }, `audit log ${file}: lines still waiting were lost at shutdown`);
+      destination.destroy();
     },
   };
 }
+
+/** Audit bytes that may wait while the file cannot be written; lines beyond are dropped. */
+const AUDIT_BACKLOG_BYTES = 1024 * 1024;

@@ -18,6 +18,9 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_VALIDATION: 'BAD_PARAMETER',
 };
 
+/** Errors of a full disk (or quota) under blob storage (`ENOSPC`, `EDQUOT`) or the SQLite database (`SQLITE_FULL`). */
+const STORAGE_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+
 /** Turns anything thrown into a RegistryError, or undefined for a server fault. */
 export function toRegistryError(err: unknown): RegistryError | undefined {
   if (err instanceof RegistryError) return err;
@@ -30,11 +33,24 @@ export function toRegistryError(err: unknown): RegistryError | undefined {
   if (fe.code === 'ECONNRESET' || fe.code === 'ERR_STREAM_PREMATURE_CLOSE' || fe.code === 'ABORT_ERR') {
     return new RegistryError('BLOB_UPLOAD_INVALID', 'the request body ended early');
   }
+  if (fe.code !== undefined && STORAGE_FULL_CODES.has(fe.code)) {
+    return new RegistryError(
+      'STORAGE_FULL',
+      'nothing of this request was stored; retry once the operator has freed space (deleting unused artifacts, then `berth gc`)',
+    );
+  }
   return undefined;
 }
 
-/** Sends an error response; the Fastify error handler. */
+/**
+ * Sends an error response; the Fastify error handler. An error that comes
+ * before the request body was all read (a blob over the size limit, a full
+ * disk) closes the connection after the response: the client may still be
+ * sending a body nobody reads, and a kept-alive connection would wait on it
+ * forever (curl stops sending and reconnects; undici's fetch keeps sending).
+ */
 export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (!request.raw.complete) reply.header('Connection', 'close');
   const known = toRegistryError(err);
   if (known === undefined) {
     request.log.error({ err }, 'unhandled error');
@@ -51,7 +67,10 @@ export function sendError(err: unknown, request: FastifyRequest, reply: FastifyR
         ],
       });
   }
-  if (known.status >= 500) request.log.warn({ code: known.code }, known.message);
+  if (known.status >= 500) {
+    const cause = err === known ? undefined : (err as { code?: unknown; message?: unknown });
+    request.log.warn({ code: known.code, cause: cause && { code: cause.code, message: cause.message } }, known.message);
+  }
   for (const [name, value] of Object.entries(known.headers)) reply.header(name, value);
   return reply
     .code(known.status)

@@ -48,12 +48,14 @@ export const ERROR_TABLE = {
   HEADERS_TOO_LARGE: { code: 'UNSUPPORTED', status: 431, message: 'request header fields too large' },
   CLIENT_TIMEOUT: { code: 'UNSUPPORTED', status: 408, message: 'request not received in time' },
   MALFORMED_REQUEST: { code: 'UNSUPPORTED', status: 400, message: 'malformed HTTP request' },
+  // Server conditions (5xx), sent with UNKNOWN like any server fault, but with a status and message that say what to do.
+  STORAGE_FULL: { code: 'UNKNOWN', status: 507, message: 'the registry is out of storage space' },
 } as const satisfies Record<string, { code: string; status: number; message: string }>;
 
 /** A reason a service can name: the keys of {@link ERROR_TABLE}. */
 export type ErrorCode = keyof typeof ERROR_TABLE;
 
-/** What goes on the wire as `code`: one of the spec's table (plus the legacy ones). */
+/** What goes on the wire as `code`: one of the spec's table (plus the legacy ones, and UNKNOWN for server conditions). */
 export type WireCode = (typeof ERROR_TABLE)[ErrorCode]['code'];
 
 /** Options carried beside the code: extra headers (e.g. `Range`, `Retry-After`). */

@@ -14,7 +14,8 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { RegistryClient } from '../helpers/client.js';
-import { image } from '../helpers/builders.js';
+import { blob, image } from '../helpers/builders.js';
+import { uploadClient } from '../helpers/uploads.js';
 import { basic, USERS, writeHtpasswd } from '../helpers/auth.js';
 import { basicAuthorization } from '../../src/auth/credentials.js';
 import { createLogger } from '../../src/logging.js';
@@ -198,5 +199,28 @@ describe('audit log of the token endpoint', () => {
       ['denied anonymous POST 400 /token', 'denied anonymous GET 401 /token'],
     );
     assert.ok(!audit.includes(WRONG_PASSWORD) && !main.text.includes(WRONG_PASSWORD));
+  });
+});
+
+describe('audit log on a full disk', () => {
+  it('keeps serving and says so in the main log when the audit file cannot be written (/dev/full)', async () => {
+    const main = { text: '' };
+    const server = await startTestServer({ logger: capturingLogger(main), config: { 'log.audit': { file: '/dev/full' } } });
+    try {
+      const client = new RegistryClient(server.url);
+      for (const size of [10, 20, 30]) await uploadClient(client).pushWhole('full/audit', blob(size)); // an audit line each
+    } finally {
+      await server.close();
+    }
+    const errors = main.text
+      .split('\n')
+      .filter((l) => l.includes('audit log /dev/full cannot be written'))
+      .map((l) => JSON.parse(l) as { level: number; err: { code: string } });
+    assert.ok(errors.length >= 3, `an error for each audit line at least: ${main.text.slice(-2000)}`);
+    assert.deepEqual(
+      errors.map((e) => [e.level, e.err.code]),
+      errors.map(() => [50, 'ENOSPC']),
+    );
+    assert.match(main.text, /audit log \/dev\/full: lines still waiting were lost at shutdown/);
   });
 });

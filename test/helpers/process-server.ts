@@ -8,7 +8,8 @@
  * when the test process exits, whatever happened to the test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +29,12 @@ export interface ProcessServerOptions {
   env?: Record<string, string>;
   /** Bound on start-up (process start, tsx load, listen, GET /v2/ 200). Default 60 s. */
   readyTimeoutMs?: number;
+  /**
+   * Write the child's stdout (its log) to this file instead of a pipe, e.g.
+   * `/dev/full`. The helper then picks the port itself, since the log line
+   * that names it is not read; `output()` has stderr only.
+   */
+  stdoutFile?: string;
 }
 
 export interface ExitStatus {
@@ -107,6 +114,8 @@ export async function startProcessServer(options: ProcessServerOptions = {}): Pr
   // Tests run the SQLite store's development check (metadata.checkNestedCalls).
   if ((env.BERTH_METADATA__DRIVER ?? 'sqlite') === 'sqlite') env.BERTH_METADATA__CHECK_NESTED_CALLS ??= 'true';
 
+  const port = options.stdoutFile === undefined ? 0 : await freePort();
+  const stdout = options.stdoutFile === undefined ? 'pipe' : openSync(options.stdoutFile, 'w');
   const child = spawn(
     process.execPath,
     [
@@ -115,7 +124,7 @@ export async function startProcessServer(options: ProcessServerOptions = {}): Pr
       CLI,
       'serve',
       '--listen',
-      '127.0.0.1:0',
+      `127.0.0.1:${port}`,
       '--data-dir',
       dataDir,
       '--log-level',
@@ -124,8 +133,9 @@ export async function startProcessServer(options: ProcessServerOptions = {}): Pr
       'json',
       ...(options.args ?? []),
     ],
-    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: ROOT, env, stdio: ['ignore', stdout, 'pipe'] },
   );
+  if (typeof stdout === 'number') closeSync(stdout); // the child has its own copy
   live.add(child);
   const exited = new Promise<ExitStatus>((resolve) => {
     child.once('exit', (code, signal) => {
@@ -136,7 +146,8 @@ export async function startProcessServer(options: ProcessServerOptions = {}): Pr
 
   const lines: string[] = [];
   let announced: ((url: string) => void) | undefined;
-  const urlFromLog = new Promise<string>((resolve) => (announced = resolve));
+  const urlFromLog =
+    port === 0 ? new Promise<string>((resolve) => (announced = resolve)) : Promise.resolve(`http://127.0.0.1:${port}`);
   const collect = (stream: NodeJS.ReadableStream): void => {
     let partial = '';
     stream.setEncoding('utf8');
@@ -153,8 +164,8 @@ export async function startProcessServer(options: ProcessServerOptions = {}): Pr
       }
     });
   };
-  collect(child.stdout);
-  collect(child.stderr);
+  if (child.stdout !== null) collect(child.stdout);
+  if (child.stderr !== null) collect(child.stderr);
   const output = (): string => lines.join('\n');
 
   const kill = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<ExitStatus> => {
@@ -177,7 +188,7 @@ export async function startProcessServer(options: ProcessServerOptions = {}): Pr
     await waitFor(
       async () => {
         if (child.exitCode !== null || child.signalCode !== null) throw new Error('berth exited during start-up');
-        const res = await fetch(`${url}/v2/`).catch(() => undefined);
+        const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
         await res?.body?.cancel();
         return res?.status === 200;
       },
@@ -206,6 +217,16 @@ export async function startProcessServer(options: ProcessServerOptions = {}): Pr
     },
     output,
   };
+}
+
+/** A loopback port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
 }
 
 /** The `url` field of a pino JSON line (or the URL in its message). */

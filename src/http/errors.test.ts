@@ -1,0 +1,19 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { toRegistryError } from './errors.js';
+
+describe('toRegistryError', () => {
+  it('maps a full disk or quota under storage or SQLite to STORAGE_FULL (507)', () => {
+    for (const code of ['ENOSPC', 'EDQUOT', 'SQLITE_FULL']) {
+      const mapped = toRegistryError(Object.assign(new Error(code), { code }));
+      assert.equal(mapped?.code, 'STORAGE_FULL', code);
+      assert.equal(mapped?.status, 507);
+    }
+  });
+
+  it('leaves other server faults to the 500 path', () => {
+    for (const code of ['EIO', 'SQLITE_CORRUPT', undefined]) {
+      assert.equal(toRegistryError(Object.assign(new Error('x'), { code })), undefined, String(code));
+    }
+  });
+});
