@@ -18,7 +18,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_VALIDATION: 'BAD_PARAMETER',
 };
 
-/** Errors of a full disk (or quota) under blob storage (`ENOSPC`, `EDQUOT`) or the SQLite database (`SQLITE_FULL`). */
+/** Errors of a full disk or quota under blob storage (`ENOSPC`, `EDQUOT`; the S3 driver marks a `QuotaExceeded` refusal `EDQUOT`) or SQLite (`SQLITE_FULL`). */
 const STORAGE_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
 
 /** Turns anything thrown into a RegistryError, or undefined for a server fault. */

@@ -292,6 +292,30 @@ if (s3 !== undefined) {
       await many.close?.();
     });
   });
+
+  describe('s3 driver on a bucket over its quota', () => {
+    it('fails a write past the quota with code EDQUOT, like a full filesystem quota, and stores nothing', async () => {
+      const small = await s3.createBucket();
+      await s3.setBucketQuota(small, 256 * 1024);
+      const driver = createS3Driver({ ...driverOptions('quota'), bucket: small });
+      try {
+        const fits = randomBytes(50_000);
+        await driver.putContent('fits', fits);
+        const writer = await driver.writer('too/big', { append: false });
+        await writer.write(randomBytes(MiB));
+        const refused = await writer.commit().then(
+          () => undefined,
+          (err: unknown) => err as { code?: string; name?: string },
+        );
+        assert.deepEqual([refused?.name, refused?.code], ['QuotaExceeded', 'EDQUOT']);
+        await writer.cancel();
+        assert.equal(await driver.stat('too/big'), undefined);
+        assert.ok((await driver.getContent('fits')).equals(fits));
+      } finally {
+        await driver.close?.();
+      }
+    });
+  });
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {

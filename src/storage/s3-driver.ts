@@ -94,6 +94,26 @@ const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 const DELETE_BATCH = 1000;
 
 /**
+ * Gives an S3 quota refusal (`QuotaExceeded`, HTTP 403: a Ceph RGW bucket or
+ * user quota) the errno code of an exceeded disk quota, `EDQUOT`, as the
+ * filesystem driver's errors would carry it, so the HTTP layer answers both
+ * alike (507, `STORAGE_FULL`).
+ */
+function markQuotaErrors(client: S3Client): void {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        if (err instanceof Error && err.name === 'QuotaExceeded') Object.assign(err, { code: 'EDQUOT' });
+        throw err;
+      }
+    },
+    { step: 'initialize', name: 'berthQuotaErrors' },
+  );
+}
+
+/**
  * Creates a driver over an existing bucket. Creates no connection until the
  * first call; `close()` releases the client's sockets.
  *
@@ -115,6 +135,7 @@ export function createS3Driver(options: S3DriverOptions): StorageDriver {
   if (prefix !== '') assertStoragePath(prefix);
   const bucket = options.bucket;
   const client = new S3Client(clientConfig(options));
+  markQuotaErrors(client);
   const keyOf = (path: string): string => (prefix === '' ? path : `${prefix}/${path}`);
   const pathOf = (key: string): string => (prefix === '' ? key : key.slice(prefix.length + 1));
   const target = (key: string) => ({ client, bucket, key });

@@ -26,6 +26,7 @@ import { freePort } from '../helpers/free-port.js';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import {
   AbortMultipartUploadCommand,
@@ -54,6 +55,8 @@ export interface S3Service {
   readonly secretAccessKey: string;
   /** Creates a bucket (a unique name when none is given) and returns its name. */
   createBucket(name?: string): Promise<string>;
+  /** Enables a size quota on a bucket (`radosgw-admin quota`): writes past it fail with `QuotaExceeded`. */
+  setBucketQuota(bucket: string, maxBytes: number): Promise<void>;
   /** Kills the daemons and removes the directory. Idempotent. */
   stop(): Promise<void>;
 }
@@ -168,6 +171,24 @@ export async function startS3(): Promise<S3Service> {
       const bucket = name ?? `berth-test-${process.pid}-${++bucketCounter}`;
       await client.send(new CreateBucketCommand({ Bucket: bucket }));
       return bucket;
+    },
+    async setBucketQuota(bucket: string, maxBytes: number): Promise<void> {
+      const env = { ...process.env, CEPH_CONF: join(dir, 'ceph.conf') };
+      const scope = ['--quota-scope=bucket', `--bucket=${bucket}`];
+      await execFileAsync('radosgw-admin', ['quota', 'set', ...scope, `--max-size=${maxBytes}`], { env });
+      await execFileAsync('radosgw-admin', ['quota', 'enable', ...scope], { env });
+      // The running gateway learns of the change through its metadata cache: wait until it refuses.
+      const probe = { Bucket: bucket, Key: 'quota-probe' };
+      for (const deadline = Date.now() + 30_000; ;) {
+        const refused = await client.send(new PutObjectCommand({ ...probe, Body: Buffer.alloc(maxBytes + 1) })).then(
+          () => false,
+          (err: unknown) => err instanceof Error && err.name === 'QuotaExceeded',
+        );
+        if (refused) return;
+        await client.send(new DeleteObjectCommand(probe));
+        if (Date.now() > deadline) throw new Error(`bucket ${bucket}: the gateway does not enforce its quota`);
+        await delay(200);
+      }
     },
     stop,
   };
