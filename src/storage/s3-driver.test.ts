@@ -302,7 +302,7 @@ if (s3 !== undefined) {
         const fits = randomBytes(50_000);
         await driver.putContent('fits', fits);
         const writer = await driver.writer('too/big', { append: false });
-        await writer.write(randomBytes(MiB));
+        await writer.write(randomBytes(4 * MiB)); // one PutObject, past the SDK's 2 MB Expect threshold
         const refused = await writer.commit().then(
           () => undefined,
           (err: unknown) => err as { code?: string; name?: string },

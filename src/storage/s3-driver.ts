@@ -340,6 +340,12 @@ function clientConfig(options: S3DriverOptions): S3ClientConfig {
     requestChecksumCalculation: checksums,
     responseChecksumValidation: checksums,
     requestHandler: { httpAgent: { keepAlive: true, maxSockets }, httpsAgent: { keepAlive: true, maxSockets } },
+    // No `Expect: 100-continue` (the SDK's default from 2 MB on). With it, the
+    // SDK sends each part on a fresh connection of its own, and Ceph 16's
+    // refusal of a part past a quota arrived as EPIPE instead of the 403 in
+    // 2 of 4 tries (without: 5 of 5 clean). 256 MiB writes on the test
+    // gateway: 181–213 MB/s with it, 202–230 without.
+    expectContinueHeader: false,
   };
   if (options.region !== undefined) config.region = options.region;
   if (options.endpoint !== undefined) {
