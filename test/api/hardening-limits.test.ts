@@ -154,6 +154,16 @@ describe('limits', () => {
     await assertError(chunked, 413, 'MANIFEST_INVALID');
   });
 
+  it('closes the connection after refusing a large body it did not read, so the same client goes on', async () => {
+    const big = blob(8 * 1024 * 1024); // far more than the socket buffers hold
+    for (let i = 0; i < 3; i++) {
+      const res = await client.request(`/v2/limits/big/blobs/uploads/?digest=${big.digest}`, { method: 'POST', body: big.bytes });
+      await assertError(res, 413, 'SIZE_INVALID');
+      assert.equal(res.headers.get('connection'), 'close');
+      assert.equal((await client.request('/v2/')).status, 200, 'the next request gets an answer');
+    }
+  });
+
   it('refuses a blob over registry.maxBlobBytes with 413, monolithic or chunked', async () => {
     const big = blob(1001);
     const mono = await client.request(`/v2/limits/b/blobs/uploads/?digest=${big.digest}`, { method: 'POST', body: big.bytes });
