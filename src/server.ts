@@ -57,8 +57,8 @@ export interface ServerOverrides {
   sleep?: Sleep;
   /** Replaces the hashing threads `registry.hashThreads` asks for (tests stop them mid-upload); closed with the server. */
   hashing?: HashWorkers;
-  /** Replaces how stored upload-body chunks are freed (tests count them); null leaves them to the garbage collector. */
-  freeChunk?: FreeChunk | null;
+  /** Replaces how stored upload-body chunks are freed (tests count them). */
+  freeChunk?: FreeChunk;
 }
 
 export interface RunningServer {
@@ -208,7 +208,7 @@ export async function startServer(config: Config, logger: Logger, overrides: Ser
     ...(config.quotas.length === 0 ? {} : { quota: createQuotaGuard(metadata, config.quotas) }),
     digesters: hashing.digester,
   });
-  const freeChunk = overrides.freeChunk === undefined ? chunkFreer() : (overrides.freeChunk ?? undefined);
+  const freeChunk = overrides.freeChunk ?? chunkFreer();
   const app = createHttpApp({
     registry,
     logger,
