@@ -261,7 +261,7 @@ describe('npm run bench', () => {
         pushSmall?.targets[name]?.summary.medians?.find((m) => m.name === 'MB/s')?.value ?? NaN;
       const ratio = (mbs('berth') / mbs('reference')).toFixed(2);
       assert.match(run.stdout, /metric\s+reference\s+berth\s+berth\/ref/);
-      assert.match(run.stdout, new RegExp(`\\nMB/s\\s+[\\d,]+\\s+[\\d,]+\\s+${ratio.replace('.', '\\.')}×\\n`));
+      assert.match(run.stdout, new RegExp(`\\nMB/s\\s+[\\d,.]+\\s+[\\d,.]+\\s+${ratio.replace('.', '\\.')}×\\n`));
       // Both servers are gone once the bench has exited.
       for (const t of result.targets as { name: string; pid?: number }[]) {
         assert.ok(t.pid !== undefined, `${t.name} has a pid`);
