@@ -6,7 +6,7 @@
  * wrongly fails the workload instead of counting as fast.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { WORKLOADS } from '../../bench/workloads/index.js';
 import { missingTool } from '../interop/tools.js';
+import { freePort } from '../helpers/free-port.js';
 import { startProcessServer, type ProcessServer } from '../helpers/process-server.js';
 
 /** --compare's reference registry: Debian's docker-registry (CNCF distribution), installed by .ci/install-docker-registry.sh. */
@@ -32,6 +33,9 @@ interface BenchRun {
   stderr: string;
 }
 
+/** Bench processes still running: killed when the suite ends, e.g. on its timeout. */
+const running = new Set<ChildProcess>();
+
 /** Runs the bench CLI to completion (tsx, as `npm run bench` does). */
 function runBench(args: string[], env: Record<string, string> = {}): Promise<BenchRun> {
   return new Promise((resolve, reject) => {
@@ -44,8 +48,12 @@ function runBench(args: string[], env: Record<string, string> = {}): Promise<Ben
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    running.add(child);
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      running.delete(child);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -105,7 +113,8 @@ async function startTamperingProxy(
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
-describe('npm run bench', () => {
+// A bench that hangs fails here instead of holding the whole suite.
+describe('npm run bench', { timeout: 180_000 }, () => {
   let berth: ProcessServer;
   let dir: string;
 
@@ -114,6 +123,7 @@ describe('npm run bench', () => {
     dir = mkdtempSync(join(tmpdir(), 'berth-bench-test-'));
   });
   after(async () => {
+    for (const child of running) child.kill('SIGTERM'); // the bench stops the servers it started
     await berth.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -132,7 +142,7 @@ describe('npm run bench', () => {
   });
 
   it('refuses a registry URL that does not answer, with exit 2', async () => {
-    const run = await runBench(['--url', 'http://127.0.0.1:9', '--no-limits']);
+    const run = await runBench(['--url', `http://127.0.0.1:${await freePort()}`, '--no-limits']);
     assert.equal(run.code, 2, explain(run));
     assert.match(run.stderr, /not answering as a registry/);
   });
@@ -182,6 +192,7 @@ describe('npm run bench', () => {
       assert.equal(run.code, 1, explain(run));
       return { run, summaries: new Map(readJson(json).workloads.map((w) => [w.name, w.targets.target?.summary])) };
     } finally {
+      proxy.server.closeAllConnections();
       proxy.server.close();
     }
   }
