@@ -122,7 +122,15 @@ describe('/metrics', () => {
     const unknown = await client.request('/v2/metrics/app/manifests/nope');
     assert.equal(unknown.status, 404);
     await unknown.arrayBuffer();
-    const afterPull = await scrape(client);
+    // A response is counted once it has finished on the server, which can be
+    // after the client has read all of it: scrape until both are in.
+    let afterPull = '';
+    await until(async () => {
+      afterPull = await scrape(client);
+      const blobGets = sample(afterPull, 'berth_http_requests_total', { route: 'blob', method: 'GET' });
+      const manifestGets = sample(afterPull, 'berth_http_requests_total', { route: 'manifest', method: 'GET' });
+      return blobGets >= 1 && manifestGets >= 1;
+    }, 'the blob GET and the manifest 404 are counted');
     assert.ok(
       sample(afterPull, 'berth_http_bytes_sent_total') - sample(afterPush, 'berth_http_bytes_sent_total') > layer.size,
       'the blob and its headers went out',
@@ -234,6 +242,10 @@ describe('graceful shutdown', () => {
         const hash = createHash('sha256');
         for await (const chunk of res) hash.update(chunk as Buffer);
         assert.equal(`sha256:${hash.digest('hex')}`, content.digest, 'the download completes');
+        // The agent unrefs a socket it keeps for reuse: without this, the
+        // event loop could end (the server's side already closed) before
+        // the client's side sees the close.
+        socket.ref();
         await socketClosed;
         await closing;
       } finally {
