@@ -14,7 +14,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { Limit } from '../../bench/limits.js';
+import type { Summary } from '../../bench/report.js';
+import type { RoundResult } from '../../bench/runner.js';
+import type { Metric } from '../../bench/stats.js';
 import { WORKLOADS } from '../../bench/workloads/index.js';
+import type { Target } from '../../bench/workloads/types.js';
 import { missingTool } from '../interop/tools.js';
 import { freePort } from '../helpers/free-port.js';
 import { startProcessServer, type ProcessServer } from '../helpers/process-server.js';
@@ -57,16 +62,16 @@ function runBench(args: string[], env: Record<string, string> = {}): Promise<Ben
   });
 }
 
-interface JsonSummary {
-  status: 'ok' | 'failed' | 'skipped';
-  medians?: { name: string; value: number }[];
-  error?: string;
-}
+/** What --json writes (bench/report.ts, toJson), in the bench's own types. */
 interface BenchJson {
-  targets: { name: string; url: string }[];
-  limits: { name: string; value: number; unit: string }[];
-  workloads: { name: string; targets: Record<string, { summary: JsonSummary; rounds: unknown[] }> }[];
+  targets: Target[];
+  limits: Limit[];
+  workloads: { name: string; targets: Record<string, { summary: Summary; rounds: RoundResult[] }> }[];
 }
+
+const mediansOf = (summary: Summary | undefined): readonly Metric[] =>
+  summary?.status === 'ok' ? summary.medians : [];
+const errorOf = (summary: Summary | undefined): string => (summary?.status === 'failed' ? summary.error : '');
 
 function readJson(path: string): BenchJson {
   return JSON.parse(readFileSync(path, 'utf8')) as BenchJson;
@@ -161,14 +166,14 @@ describe('npm run bench', { timeout: 180_000 }, () => {
       assert.ok(t !== undefined, `${w.name} ran`);
       assert.equal(t.summary.status, 'ok', `${w.name}: ${JSON.stringify(t.summary)}`);
       assert.equal(t.rounds.length, 2, `${w.name}: both rounds recorded`);
-      const medians = t.summary.medians ?? [];
+      const medians = mediansOf(t.summary);
       assert.ok(medians.length > 0, `${w.name} reports metrics`);
       for (const m of medians) assert.ok(Number.isFinite(m.value) && m.value >= 0, `${w.name} ${m.name} = ${m.value}`);
       assert.ok(medians[0] !== undefined && medians[0].value > 0, `${w.name}: its main metric is positive`);
       // The text report shows the same workload with its numbers.
       assert.match(run.stdout, new RegExp(`== ${w.name}: `));
     }
-    const rss = result.workloads.find((w) => w.name === 'rss')?.targets.target?.summary.medians ?? [];
+    const rss = mediansOf(result.workloads.find((w) => w.name === 'rss')?.targets.target?.summary);
     const idle = rss.find((m) => m.name.startsWith('idle RSS'))?.value ?? 0;
     assert.ok(idle > 10, `the rss workload read berth's RSS from /proc (idle ${idle} MiB)`);
     const limits = new Map(result.limits.map((l) => [l.name, l.value]));
@@ -183,7 +188,7 @@ describe('npm run bench', { timeout: 180_000 }, () => {
   async function runTampered(
     workloads: string[],
     tamper: Parameters<typeof startTamperingProxy>[1],
-  ): Promise<{ run: BenchRun; summaries: Map<string, JsonSummary | undefined> }> {
+  ): Promise<{ run: BenchRun; summaries: Map<string, Summary | undefined> }> {
     const proxy = await startTamperingProxy(berth.url, tamper);
     try {
       const json = join(dir, `${workloads.join('-')}.json`);
@@ -211,8 +216,8 @@ describe('npm run bench', { timeout: 180_000 }, () => {
     for (const name of ['pull-large', 'pull-small']) {
       const summary = summaries.get(name);
       assert.equal(summary?.status, 'failed', `${name}: ${JSON.stringify(summary)}`);
-      assert.match(summary.error ?? '', /body hashes to sha256:/);
-      assert.equal(summary.medians, undefined, `${name} reports no speed`);
+      assert.match(errorOf(summary), /body hashes to sha256:/);
+      assert.equal(summary !== undefined && 'medians' in summary, false, `${name} reports no speed`);
     }
     // Manifest pushes never read a blob back: they still pass through the proxy.
     assert.equal(summaries.get('manifest-push')?.status, 'ok');
@@ -231,7 +236,7 @@ describe('npm run bench', { timeout: 180_000 }, () => {
     });
     const summary = summaries.get('manifest-head');
     assert.equal(summary?.status, 'failed', JSON.stringify(summary));
-    assert.match(summary.error ?? '', new RegExp(`Docker-Content-Digest is ${wrong}`));
+    assert.match(errorOf(summary), new RegExp(`Docker-Content-Digest is ${wrong}`));
   });
 
   it(
@@ -269,18 +274,15 @@ describe('npm run bench', { timeout: 180_000 }, () => {
       // The printed ratio is berth's median over the reference's.
       const pushSmall = result.workloads.find((w) => w.name === 'push-small');
       const mbs = (name: string): number =>
-        pushSmall?.targets[name]?.summary.medians?.find((m) => m.name === 'MB/s')?.value ?? NaN;
+        mediansOf(pushSmall?.targets[name]?.summary).find((m) => m.name === 'MB/s')?.value ?? NaN;
       const ratio = (mbs('berth') / mbs('reference')).toFixed(2);
       assert.match(run.stdout, /metric\s+reference\s+berth\s+berth\/ref/);
       assert.match(run.stdout, new RegExp(`\\nMB/s\\s+[\\d,.]+\\s+[\\d,.]+\\s+${ratio.replace('.', '\\.')}×\\n`));
       // Both servers are gone once the bench has exited.
-      for (const t of result.targets as { name: string; pid?: number }[]) {
-        assert.ok(t.pid !== undefined, `${t.name} has a pid`);
-        assert.throws(
-          () => process.kill(t.pid as number, 0),
-          { code: 'ESRCH' },
-          `${t.name} (pid ${t.pid}) was stopped`,
-        );
+      for (const t of result.targets) {
+        const pid = t.pid;
+        assert.ok(pid !== undefined, `${t.name} has a pid`);
+        assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `${t.name} (pid ${t.pid}) was stopped`);
       }
     },
   );
