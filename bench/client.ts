@@ -6,7 +6,6 @@
  * on blob PUT/HEAD/GET, on mounts and on manifest PUT/GET/HEAD (every Docker
  * client reads it), and `Content-Length` on blob and manifest GET/HEAD.
  */
-import { createHash } from 'node:crypto';
 import { createHttpClient, type Body, type HttpClient, type HttpResult } from './http-client.js';
 import { sha256 } from './data.js';
 import { check, expectHeader, expectStatus, requireHeader } from './verify.js';
@@ -33,8 +32,17 @@ export interface RegistryClient {
   ping(): Promise<void>;
   /** POST then PUT `?digest=` with the whole body (distribution-spec: monolithic upload). */
   pushBlob(repo: string, blob: BlobUpload): Promise<void>;
-  /** POST, PATCHes with Content-Range, then an empty PUT `?digest=` (distribution-spec: chunked upload). */
-  pushBlobChunked(repo: string, size: number, chunks: Iterable<Body>, chunkSize: number): Promise<string>;
+  /**
+   * POST, PATCHes of `chunkSize` bytes with Content-Range, then an empty PUT
+   * `?digest=` (distribution-spec: chunked upload). The registry checks the
+   * bytes against `blob.digest`, known up front as for {@link pushBlob}.
+   */
+  pushBlobChunked(
+    repo: string,
+    blob: { digest: string; size: number },
+    chunks: Iterable<Body>,
+    chunkSize: number,
+  ): Promise<void>;
   /** POST `?mount=&from=`; requires 201 (a 202 means the registry did not mount). */
   mountBlob(repo: string, from: string, digest: string): Promise<void>;
   headBlob(repo: string, digest: string, size: number): Promise<void>;
@@ -96,13 +104,12 @@ export function createRegistryClient(origin: string, concurrency: number): Regis
 
   async function pushBlobChunked(
     repo: string,
-    size: number,
+    { digest, size }: { digest: string; size: number },
     chunks: Iterable<Body>,
     chunkSize: number,
-  ): Promise<string> {
-    const what = `chunked push to ${repo}`;
+  ): Promise<void> {
+    const what = `chunked push of ${digest} to ${repo}`;
     let location = await startUpload(repo, `${what} (POST)`);
-    const hash = createHash('sha256');
     let offset = 0;
     for (const chunk of chunks) {
       const length = Math.min(chunkSize, size - offset);
@@ -116,7 +123,7 @@ export function createRegistryClient(origin: string, concurrency: number): Regis
           'content-range': `${offset}-${end}`,
           'content-length': length,
         },
-        body: hashing(chunk, hash),
+        body: chunk,
       });
       expectStatus(res, 202, `${what} (PATCH ${offset}-${end})`);
       expectHeader(res, 'Range', `0-${end}`, `${what} (PATCH ${offset}-${end})`);
@@ -124,12 +131,10 @@ export function createRegistryClient(origin: string, concurrency: number): Regis
       offset = end + 1;
     }
     check(offset === size, () => `${what}: sent ${offset} of ${size} bytes`);
-    const digest = `sha256:${hash.digest('hex')}`;
     const res = await http.request({ method: 'PUT', target: withDigest(location, digest) });
     expectStatus(res, 201, `${what} (PUT)`);
     requireHeader(res, 'Location', `${what} (PUT)`);
     expectDigestHeader(res, digest, `${what} (PUT)`);
-    return digest;
   }
 
   async function mountBlob(repo: string, from: string, digest: string): Promise<void> {
@@ -270,26 +275,4 @@ function nextLink(res: HttpResult): string | undefined {
   if (link === undefined) return undefined;
   const match = /<([^>]+)>\s*;\s*rel="?next"?/.exec(link);
   return match?.[1];
-}
-
-/** Feeds each chunk of a body to `hash` as it is sent. */
-function hashing(body: Body, hash: ReturnType<typeof createHash>): Body {
-  if (Buffer.isBuffer(body)) {
-    hash.update(body);
-    return body;
-  }
-  if (Symbol.asyncIterator in body) {
-    return (async function* () {
-      for await (const chunk of body) {
-        hash.update(chunk);
-        yield chunk;
-      }
-    })();
-  }
-  return (function* () {
-    for (const chunk of body) {
-      hash.update(chunk);
-      yield chunk;
-    }
-  })();
 }
