@@ -103,6 +103,34 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
     await syncDir(dirname(to));
   };
 
+  /**
+   * Opens a file to append to. A file that must hold committed bytes (an
+   * upload's next chunk) is opened as it is: one call instead of three,
+   * and a missing one is a size mismatch, not a new file. Otherwise 'ax'
+   * first tells a new file (removed by cancel) from an existing one
+   * (truncated back).
+   */
+  const openForAppend = async (
+    path: string,
+    abs: string,
+    expected: number,
+  ): Promise<{ handle: FileHandle; created: boolean }> => {
+    if (expected > 0) {
+      const handle = await open(abs, 'a').catch((err: unknown) => {
+        throw isMissing(err) ? new StorageSizeMismatchError(path, expected, 0) : err;
+      });
+      return { handle, created: false };
+    }
+    await ensureDir(dirname(abs));
+    return open(abs, 'ax').then(
+      (handle) => ({ handle, created: true }),
+      async (err: unknown) => {
+        if (!isCode(err, 'EEXIST')) throw err;
+        return { handle: await open(abs, 'a'), created: false };
+      },
+    );
+  };
+
   /** Opens a new temp file, creating `_tmp` only when it is missing. */
   const openTemp = async (): Promise<{ path: string; handle: FileHandle }> => {
     const path = join(tmpRoot, randomUUID());
@@ -169,14 +197,7 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
     async writer(path: string, writerOptions: WriterOptions): Promise<StorageWriter> {
       const abs = full(path);
       if (writerOptions.append) {
-        await ensureDir(dirname(abs));
-        // 'ax' first tells a new file (removed by cancel) from an existing one (truncated back).
-        let created = true;
-        const handle = await open(abs, 'ax').catch(async (err: unknown) => {
-          if (!isCode(err, 'EEXIST')) throw err;
-          created = false;
-          return open(abs, 'a');
-        });
+        const { handle, created } = await openForAppend(path, abs, writerOptions.expectedSize ?? 0);
         let initial: number;
         let direct: DirectOutput | undefined;
         try {

@@ -267,6 +267,12 @@ export function storageDriverSuite(name: string, factory: () => Promise<DriverHa
         });
         await crashed.cancel(); // release what the "crashed" writer holds (e.g. an S3 multipart upload)
       });
+      it('append with expectedSize refuses a missing file and does not create it', async () => {
+        await assert.rejects(driver().writer('w/gone/data', { append: true, expectedSize: 10 }), {
+          name: 'StorageSizeMismatchError',
+        });
+        assert.equal(await driver().stat('w/gone/data'), undefined);
+      });
       it('append on a missing path starts empty; cancel leaves no file', async () => {
         const writer = await driver().writer('w/appended', { append: true });
         assert.equal(writer.size, 0);
