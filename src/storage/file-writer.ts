@@ -120,8 +120,8 @@ export function createFileWriter(
     closed = true;
     while (inFlight !== undefined) await inFlight;
     await syncing;
-    await direct?.close();
-    await handle.close();
+    // Both at once: each close is a thread-pool round trip, and a failing one must not leak the other.
+    await Promise.all([direct?.close(), handle.close()]);
   };
   return gate.writer({
     size: () => size,
