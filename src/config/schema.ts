@@ -22,7 +22,8 @@ export const FilesystemStorageSchema = Type.Object(
     fsync: Type.Boolean({ default: true, description: 'fsync every committed blob (durable across power loss).' }),
     directWrites: Type.Boolean({
       default: true,
-      description: 'Write blob bytes with O_DIRECT, past the page cache, where the filesystem allows it.',
+      description:
+        'Write blob bytes with O_DIRECT, past the page cache, where the filesystem allows it; the first read of a blob written so is direct too.',
     }),
   },
   { additionalProperties: false },

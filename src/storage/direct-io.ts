@@ -1,5 +1,6 @@
 /**
- * Direct I/O for the filesystem driver's writers.
+ * Direct I/O for the filesystem driver's writers, and for the first read of
+ * what they wrote.
  *
  * A writer in direct mode copies its bytes into an aligned staging buffer and
  * writes them with `O_DIRECT`, from there to the device, instead of copying
@@ -10,14 +11,16 @@
  * writes object data with `O_DIRECT` where the drive allows it.) Only what
  * `O_DIRECT` cannot take goes through the page cache: the last partial block
  * of a writer. The price: a blob just pushed is not in memory, so its first
- * read comes from the disk.
+ * read comes from the disk. That read is direct as well (`input()`, see
+ * cold-files.ts for when): reading through the page cache would fill it at
+ * the same cost per MiB as writing through it.
  *
  * `O_DIRECT` wants the buffer address, the length and the file offset
  * aligned to the device's logical block size. Node offers no aligned
  * allocation, but a `WebAssembly.Memory` is page-aligned; its slots serve as
  * staging buffers. Whether a filesystem accepts it is probed once per driver
- * (a 4 KiB write to a temp file); where it does not, writers use the page
- * cache as before.
+ * (a 4 KiB write to a temp file, read back); where it does not, writers and
+ * readers use the page cache as before.
  */
 import { constants } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -35,43 +38,78 @@ const WASM_PAGE = 64 * 1024;
 const SLOT_PAGES = STAGING_BYTES / WASM_PAGE;
 
 /**
- * A driver's direct writes: `output()` gives a writer a {@link DirectOutput}
- * when it can have one. The first call probes the filesystem (a 4 KiB direct
- * write to a temp file in `probeDir`); a refusal there, a writer starting at
- * an unaligned offset, or every staging buffer lent means undefined, and that
- * writer uses the page cache.
+ * A driver's direct I/O: `output()` gives a writer a {@link DirectOutput}
+ * and `input()` a reader a {@link DirectInput} when it can have one. The
+ * first call probes the filesystem (a 4 KiB direct write to a temp file in
+ * `probeDir`, read back); a refusal there, a writer starting at an unaligned
+ * offset, or every staging buffer lent means undefined, and that writer or
+ * reader uses the page cache.
  */
-export class DirectWrites {
+export class DirectIO {
   private readonly pool: StagingPool;
+  private readonly readPool: StagingPool;
   private works: Promise<boolean> | undefined;
 
-  /** @param slots how many writers may write directly at once (a 1 MiB staging buffer each) */
+  /**
+   * @param slots how many writers may write directly at once (a 1 MiB staging buffer each)
+   * @param readSlots how many readers may read directly at once, from staging
+   *   buffers of their own (so that readers never leave a writer without one:
+   *   a writer through the page cache keeps every body chunk until it is written)
+   */
   constructor(
     private readonly probeDir: string,
     slots: number,
+    readSlots: number,
   ) {
     this.pool = new StagingPool(slots);
+    this.readPool = new StagingPool(readSlots);
+  }
+
+  /**
+   * A direct input for the file at `path`, beside its ordinary handle
+   * `buffered` (which it closes with its own); undefined where direct reads
+   * cannot be had, as for {@link output}.
+   */
+  async input(path: string, buffered: FileHandle): Promise<DirectInput | undefined> {
+    const lent = await this.open(path, constants.O_RDONLY, this.readPool);
+    return lent && new DirectInput(lent.direct, buffered, lent.staging, lent.release);
   }
 
   /** A direct output for the file at `path` from `offset` on, beside its ordinary handle `buffered`. */
   async output(path: string, buffered: FileHandle, offset: number): Promise<DirectOutput | undefined> {
     if (offset % DIRECT_ALIGN !== 0) return undefined;
+    const lent = await this.open(path, constants.O_WRONLY, this.pool);
+    return lent && new DirectOutput(lent.direct, buffered, lent.staging, offset, lent.release);
+  }
+
+  /** A direct handle on `path` (`mode`) and a staging buffer from `pool`, or undefined where either cannot be had. */
+  private async open(
+    path: string,
+    mode: number,
+    pool: StagingPool,
+  ): Promise<{ direct: FileHandle; staging: Buffer; release: () => void } | undefined> {
+    if (!(await this.probed())) return undefined;
+    const staging = pool.take();
+    if (staging === undefined) return undefined;
+    const release = (): void => pool.give(staging);
+    const direct = await openDirect(path, mode).catch((err: unknown) => {
+      release();
+      throw err;
+    });
+    if (direct === undefined) {
+      release();
+      return undefined;
+    }
+    return { direct, staging, release };
+  }
+
+  /** Whether the filesystem takes direct I/O, probed on first use. */
+  private probed(): Promise<boolean> {
     this.works ??= mkdir(this.probeDir, { recursive: true }).then(
       () => probeDirectIO(join(this.probeDir, `direct-probe-${randomUUID()}`), this.pool),
       () => false,
     );
-    if (!(await this.works)) return undefined;
-    const staging = this.pool.take();
-    if (staging === undefined) return undefined;
-    const direct = await openDirect(path).catch((err: unknown) => {
-      this.pool.give(staging);
-      throw err;
-    });
-    if (direct === undefined) {
-      this.pool.give(staging);
-      return undefined;
-    }
-    return new DirectOutput(direct, buffered, staging, offset, () => this.pool.give(staging));
+    return this.works;
   }
 }
 
@@ -110,17 +148,18 @@ function allocateSlots(slots: number): Buffer[] {
   }
 }
 
-/** Opens `path` for direct writes; undefined where the filesystem refuses `O_DIRECT`. */
-async function openDirect(path: string): Promise<FileHandle | undefined> {
-  return open(path, constants.O_WRONLY | constants.O_DIRECT).catch((err: unknown) => {
+/** Opens `path` for direct reads or writes (`mode`); undefined where the filesystem refuses `O_DIRECT`. */
+async function openDirect(path: string, mode: number): Promise<FileHandle | undefined> {
+  return open(path, mode | constants.O_DIRECT).catch((err: unknown) => {
     if (isCode(err, 'EINVAL', 'EOPNOTSUPP')) return undefined;
     throw err;
   });
 }
 
 /**
- * Whether direct writes work on the filesystem of `probePath` (a file that
- * must not exist; it is removed again): one aligned 4 KiB write.
+ * Whether direct writes and reads work on the filesystem of `probePath` (a
+ * file that must not exist; it is removed again): one aligned 4 KiB write,
+ * read back.
  */
 async function probeDirectIO(probePath: string, pool: StagingPool): Promise<boolean> {
   if ((constants.O_DIRECT as number | undefined) === undefined) return false; // not on this OS (macOS)
@@ -128,9 +167,10 @@ async function probeDirectIO(probePath: string, pool: StagingPool): Promise<bool
   if (staging === undefined) return false;
   let handle: FileHandle | undefined;
   try {
-    handle = await open(probePath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT);
+    handle = await open(probePath, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT);
     const { bytesWritten } = await handle.write(staging, 0, DIRECT_ALIGN, 0);
-    return bytesWritten === DIRECT_ALIGN;
+    const { bytesRead } = await handle.read(staging, 0, DIRECT_ALIGN, 0);
+    return bytesWritten === DIRECT_ALIGN && bytesRead === DIRECT_ALIGN;
   } catch {
     return false;
   } finally {
@@ -160,6 +200,8 @@ export class DirectOutput {
   private fill = 0;
   private inFlight: Promise<void> | undefined;
   private failure: Error | undefined;
+  /** Bytes that reached the file past the page cache. */
+  directBytes = 0;
 
   constructor(
     private readonly direct: FileHandle,
@@ -173,7 +215,7 @@ export class DirectOutput {
 
   /** Stages `chunk`, starting the write of each half it fills. */
   async write(chunk: Uint8Array): Promise<void> {
-    for (let at = 0; at < chunk.length; ) {
+    for (let at = 0; at < chunk.length;) {
       const n = Math.min(chunk.length - at, HALF - this.fill);
       this.halves[this.current].set(chunk.subarray(at, at + n), this.fill);
       this.fill += n;
@@ -225,13 +267,48 @@ export class DirectOutput {
 
   private async writeAt(buffer: Buffer, length: number, offset: number): Promise<void> {
     const { bytesWritten } = await this.direct.write(buffer, 0, length, offset);
-    if (bytesWritten < length) await writeFully(this.buffered, buffer.subarray(bytesWritten, length), offset + bytesWritten);
+    this.directBytes += bytesWritten;
+    if (bytesWritten < length)
+      await writeFully(this.buffered, buffer.subarray(bytesWritten, length), offset + bytesWritten);
   }
+}
+
+/**
+ * The input of one direct reader, read like a `FileHandle`: each `read`
+ * reads the aligned blocks around the bytes asked for into the staging
+ * buffer, from the device and past the page cache, and copies those bytes
+ * out (at most a staging buffer's worth at a time: a short read). `close()`
+ * closes both handles and hands the staging buffer back (`release`).
+ */
+export class DirectInput {
+  constructor(
+    private readonly direct: FileHandle,
+    private readonly buffered: FileHandle,
+    private readonly staging: Buffer,
+    private readonly release: () => void,
+  ) {}
+
+  async read(into: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
+    const skip = position % DIRECT_ALIGN;
+    const span = Math.min(this.staging.length, roundUp(skip + length));
+    const { bytesRead } = await this.direct.read(this.staging, 0, span, position - skip);
+    const copied = Math.max(0, Math.min(bytesRead - skip, length));
+    into.set(this.staging.subarray(skip, skip + copied), offset);
+    return { bytesRead: copied };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.direct.close().finally(this.release), this.buffered.close()]);
+  }
+}
+
+function roundUp(bytes: number): number {
+  return Math.ceil(bytes / DIRECT_ALIGN) * DIRECT_ALIGN;
 }
 
 /** Writes all of `bytes` at `position`, looping over short writes. */
 async function writeFully(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < bytes.length; ) {
+  for (let done = 0; done < bytes.length;) {
     const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
     done += bytesWritten;
   }

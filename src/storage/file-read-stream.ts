@@ -9,7 +9,6 @@
  * layer, once the socket has taken its bytes) hands it back with
  * `recycle(chunk)`. Consumers that never recycle just leave chunks to GC.
  */
-import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { RecyclableChunks } from './driver.js';
 import { asError } from './errno.js';
@@ -49,6 +48,12 @@ export class BufferPool {
   }
 }
 
+/** What a {@link FileReadStream} reads from: a `FileHandle`, or a direct input (direct-io.ts). */
+export interface ReadSource {
+  read(into: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  close(): Promise<void>;
+}
+
 /**
  * A stream of bytes `[start, end)` of an open file, read ahead one chunk. It
  * owns the handle and closes it on end, error or destroy. Ends early if the
@@ -58,7 +63,7 @@ export class FileReadStream extends Readable implements RecyclableChunks {
   private position: number;
 
   constructor(
-    private readonly handle: FileHandle,
+    private readonly handle: ReadSource,
     start: number,
     private readonly end: number,
     private readonly pool: BufferPool,

@@ -24,6 +24,8 @@ for (const directWrites of [true, false]) {
 }
 
 /** How this process has files under `dir` open: one entry per descriptor, true where it is O_DIRECT. */
+const MiB = 1024 * 1024;
+
 async function openModes(dir: string): Promise<boolean[]> {
   const modes: boolean[] = [];
   for (const fd of await readdir('/proc/self/fd')) {
@@ -112,7 +114,6 @@ describe('filesystem driver specifics', () => {
 
   it('writes what queued behind a write as soon as that write finishes, even when no more chunks come', async () => {
     const writer = await d().writer('w/paused', { append: true });
-    const MiB = 1024 * 1024;
     // 3.5 MiB in 64 KiB chunks: the first MiB starts a write, the rest queues behind it.
     for (let i = 0; i < 56; i++) await writer.write(randomBytes(64 * 1024));
     // The client pauses here (no more writes, no commit): the queue must still reach the file.
@@ -147,7 +148,10 @@ describe('filesystem driver specifics', () => {
   });
 
   it('gives writers past the eight staging buffers the page cache, and every file its exact bytes', async () => {
-    const files = Array.from({ length: 11 }, (_, i) => ({ path: `many/${i}`, data: randomBytes(1024 * 1024 + 4096 * i + i) }));
+    const files = Array.from({ length: 11 }, (_, i) => ({
+      path: `many/${i}`,
+      data: randomBytes(1024 * 1024 + 4096 * i + i),
+    }));
     const writers = await Promise.all(files.map((f) => d().writer(f.path, { append: false })));
     const chunk = 100_003; // crosses the 1 MiB staging buffers and the 4 KiB blocks at odd places
     for (let at = 0; at < 1024 * 1024 + 4096 * 11; at += chunk) {
@@ -163,12 +167,15 @@ describe('filesystem driver specifics', () => {
     }
     const again = await Promise.all(files.slice(0, 8).map((f) => d().writer(`${f.path}.again`, { append: false })));
     await Promise.all(again.map((w) => w.write(randomBytes(8192))));
-    assert.equal((await openModes(root)).filter((direct) => direct).length, 8, 'committed and cancelled writers gave their buffers back');
+    assert.equal(
+      (await openModes(root)).filter((direct) => direct).length,
+      8,
+      'committed and cancelled writers gave their buffers back',
+    );
     await Promise.all(again.map((w) => w.cancel()));
   });
 
   it('appends directly from an aligned size, through the page cache from an unaligned one', async () => {
-    const MiB = 1024 * 1024;
     const parts = [randomBytes(MiB), randomBytes(MiB + 100), randomBytes(3 * MiB)];
     let committed = 0;
     const modes: boolean[][] = [];
@@ -181,6 +188,100 @@ describe('filesystem driver specifics', () => {
     }
     assert.deepEqual(modes, [[false, true], [false, true], [false]]);
     assert.ok((await d().getContent('append/data')).equals(Buffer.concat(parts)));
+  });
+
+  /** Reads `[offset, offset + length)` of `path` through a reader, noting whether a direct handle was open meanwhile. */
+  async function readNoting(
+    path: string,
+    offset?: number,
+    length?: number,
+  ): Promise<{ bytes: Buffer; direct: boolean }> {
+    const options = { ...(offset === undefined ? {} : { offset }), ...(length === undefined ? {} : { length }) };
+    const stream = await d().reader(path, options);
+    const direct = (await openModes(root)).includes(true);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
+    return { bytes: Buffer.concat(chunks), direct };
+  }
+
+  /** Writes `data` to `path` in one writer (directly, where it can). */
+  async function put(path: string, data: Buffer): Promise<void> {
+    const writer = await d().writer(path, { append: false });
+    await writer.write(data);
+    await writer.commit();
+  }
+
+  it('reads a large file written past the page cache directly once, then through the page cache', async () => {
+    const data = randomBytes(8 * MiB + 1234); // whole blocks written directly, and a buffered tail
+    await put('cold/blob', data);
+    const first = await readNoting('cold/blob');
+    assert.equal(first.direct, true, 'the first read is direct');
+    assert.ok(first.bytes.equals(data));
+    assert.deepEqual(await openModes(root), [], 'both handles closed at the end');
+    const second = await readNoting('cold/blob');
+    assert.equal(second.direct, false, 'later reads use the page cache');
+    assert.ok(second.bytes.equals(data));
+  });
+
+  it('reads exact ranges directly, from unaligned offsets and across staging buffers', async () => {
+    const data = randomBytes(8 * MiB + 4099);
+    const ranges: [number, number][] = [
+      [1, 10],
+      [4095, 2],
+      [MiB - 3, MiB + 10],
+      [8 * MiB + 4000, 99],
+      [8 * MiB + 4000, 1000], // past the end: cut at it
+      [0, 8 * MiB + 4099],
+    ];
+    for (const [i, [offset, length]] of ranges.entries()) {
+      await put(`ranges/${i}`, data);
+      const read = await readNoting(`ranges/${i}`, offset, length);
+      assert.equal(read.direct, true, `range ${offset}+${length} read directly`);
+      assert.ok(read.bytes.equals(data.subarray(offset, offset + length)), `range ${offset}+${length}`);
+    }
+  });
+
+  it('reads directly from two staging buffers of its own, leaving the eight writers theirs', async () => {
+    const data = randomBytes(8 * MiB);
+    for (const i of [0, 1, 2]) await put(`three/${i}`, data);
+    const readers = await Promise.all([0, 1, 2].map((i) => d().reader(`three/${i}`)));
+    assert.deepEqual(
+      await openModes(root),
+      [false, false, false, true, true],
+      'two direct readers, one through the page cache',
+    );
+    const writers = await Promise.all(Array.from({ length: 8 }, (_, i) => d().writer(`eight/${i}`, { append: false })));
+    assert.equal(writers.filter((w) => w.copiesChunks).length, 8, 'every writer still writes directly');
+    await Promise.all(writers.map((w) => w.cancel()));
+    for (const reader of readers) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of reader) chunks.push(Buffer.from(chunk as Uint8Array));
+      assert.ok(Buffer.concat(chunks).equals(data));
+    }
+  });
+
+  it('keeps a file cold through a move; reads one rewritten through the page cache, or small, through it', async () => {
+    const data = randomBytes(8 * MiB);
+    let committed = 0;
+    for (const part of [data.subarray(0, 3 * MiB), data.subarray(3 * MiB)]) {
+      const writer = await d().writer('uploads/u1/data', { append: true, expectedSize: committed, deferSync: true });
+      await writer.write(part);
+      await writer.commit();
+      committed += part.length;
+    }
+    await d().move('uploads/u1/data', 'blobs/moved');
+    const moved = await readNoting('blobs/moved');
+    assert.equal(moved.direct, true, 'an upload moved into place is still cold');
+    assert.ok(moved.bytes.equals(data));
+
+    await put('blobs/rewritten', data);
+    await d().putContent('blobs/rewritten', data);
+    assert.equal((await readNoting('blobs/rewritten')).direct, false, 'rewritten through the page cache');
+
+    await put('blobs/one-mib', data.subarray(0, MiB));
+    const small = await readNoting('blobs/one-mib');
+    assert.equal(small.direct, false, 'under 8 MiB: through the page cache');
+    assert.ok(small.bytes.equals(data.subarray(0, MiB)));
   });
 
   it('works with fsync off', async () => {
