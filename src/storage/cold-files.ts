@@ -30,9 +30,11 @@ export class ColdFiles {
     }
   }
 
-  /** The file at `from` is now at `to`. */
+  /** The file at `from` is now at `to` (replacing what was there). */
   moved(from: string, to: string): void {
-    if (this.paths.delete(from)) this.mark(to);
+    const wasCold = this.paths.delete(from);
+    this.paths.delete(to);
+    if (wasCold) this.mark(to);
   }
 
   /** `path` was removed, or rewritten through the page cache. */

@@ -215,7 +215,7 @@ export class DirectOutput {
 
   /** Stages `chunk`, starting the write of each half it fills. */
   async write(chunk: Uint8Array): Promise<void> {
-    for (let at = 0; at < chunk.length;) {
+    for (let at = 0; at < chunk.length; ) {
       const n = Math.min(chunk.length - at, HALF - this.fill);
       this.halves[this.current].set(chunk.subarray(at, at + n), this.fill);
       this.fill += n;
@@ -268,8 +268,7 @@ export class DirectOutput {
   private async writeAt(buffer: Buffer, length: number, offset: number): Promise<void> {
     const { bytesWritten } = await this.direct.write(buffer, 0, length, offset);
     this.directBytes += bytesWritten;
-    if (bytesWritten < length)
-      await writeFully(this.buffered, buffer.subarray(bytesWritten, length), offset + bytesWritten);
+    if (bytesWritten < length) await writeFully(this.buffered, buffer.subarray(bytesWritten, length), offset + bytesWritten);
   }
 }
 
@@ -308,7 +307,7 @@ function roundUp(bytes: number): number {
 
 /** Writes all of `bytes` at `position`, looping over short writes. */
 async function writeFully(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < bytes.length;) {
+  for (let done = 0; done < bytes.length; ) {
     const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
     done += bytesWritten;
   }

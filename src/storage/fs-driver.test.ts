@@ -148,10 +148,7 @@ describe('filesystem driver specifics', () => {
   });
 
   it('gives writers past the eight staging buffers the page cache, and every file its exact bytes', async () => {
-    const files = Array.from({ length: 11 }, (_, i) => ({
-      path: `many/${i}`,
-      data: randomBytes(1024 * 1024 + 4096 * i + i),
-    }));
+    const files = Array.from({ length: 11 }, (_, i) => ({ path: `many/${i}`, data: randomBytes(1024 * 1024 + 4096 * i + i) }));
     const writers = await Promise.all(files.map((f) => d().writer(f.path, { append: false })));
     const chunk = 100_003; // crosses the 1 MiB staging buffers and the 4 KiB blocks at odd places
     for (let at = 0; at < 1024 * 1024 + 4096 * 11; at += chunk) {
@@ -167,11 +164,7 @@ describe('filesystem driver specifics', () => {
     }
     const again = await Promise.all(files.slice(0, 8).map((f) => d().writer(`${f.path}.again`, { append: false })));
     await Promise.all(again.map((w) => w.write(randomBytes(8192))));
-    assert.equal(
-      (await openModes(root)).filter((direct) => direct).length,
-      8,
-      'committed and cancelled writers gave their buffers back',
-    );
+    assert.equal((await openModes(root)).filter((direct) => direct).length, 8, 'committed and cancelled writers gave their buffers back');
     await Promise.all(again.map((w) => w.cancel()));
   });
 
@@ -273,6 +266,11 @@ describe('filesystem driver specifics', () => {
     const moved = await readNoting('blobs/moved');
     assert.equal(moved.direct, true, 'an upload moved into place is still cold');
     assert.ok(moved.bytes.equals(data));
+
+    await put('blobs/replaced', data);
+    await d().putContent('uploads/u2/data', data); // through the page cache
+    await d().move('uploads/u2/data', 'blobs/replaced');
+    assert.equal((await readNoting('blobs/replaced')).direct, false, 'a cold file replaced by a move from a cached one');
 
     await put('blobs/rewritten', data);
     await d().putContent('blobs/rewritten', data);
