@@ -23,7 +23,7 @@ export const FilesystemStorageSchema = Type.Object(
     directWrites: Type.Boolean({
       default: true,
       description:
-        'Write blob bytes with O_DIRECT, past the page cache, where the filesystem allows it; the first read of a blob written so is direct too.',
+        'Write blob bytes with O_DIRECT, past the page cache, where the filesystem allows it; the first read of a blob of 8 MiB or more written so is direct too.',
     }),
   },
   { additionalProperties: false },

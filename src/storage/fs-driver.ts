@@ -33,8 +33,8 @@ export interface FilesystemDriverOptions {
   fsync?: boolean;
   /**
    * Write blob bytes with `O_DIRECT` where the filesystem allows it, and read
-   * a file written so directly the first time (see direct-io.ts and
-   * cold-files.ts). Default true.
+   * a file of 8 MiB or more written so directly the first time (see
+   * direct-io.ts and cold-files.ts). Default true.
    */
   directWrites?: boolean;
 }
