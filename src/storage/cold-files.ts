@@ -8,7 +8,7 @@
  * MiB read directly. So the first read of such a file is direct, and later
  * ones go through the page cache as usual: a blob pulled once right after its
  * push never pays for the cache, and one pulled again and again is cached
- * from its second read on. The driver does this for files of 8 MiB or more
+ * from its second read on. The driver marks only files of 8 MiB or more
  * (fs-driver.ts); for 1 MiB blobs a direct read saved nothing measurable.
  * What is remembered is a hint: a file written directly by another process,
  * or forgotten because more than {@link ColdFiles.limit} were written since,

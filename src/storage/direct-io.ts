@@ -200,8 +200,6 @@ export class DirectOutput {
   private fill = 0;
   private inFlight: Promise<void> | undefined;
   private failure: Error | undefined;
-  /** Bytes that reached the file past the page cache. */
-  directBytes = 0;
 
   constructor(
     private readonly direct: FileHandle,
@@ -267,7 +265,6 @@ export class DirectOutput {
 
   private async writeAt(buffer: Buffer, length: number, offset: number): Promise<void> {
     const { bytesWritten } = await this.direct.write(buffer, 0, length, offset);
-    this.directBytes += bytesWritten;
     if (bytesWritten < length) await writeFully(this.buffered, buffer.subarray(bytesWritten, length), offset + bytesWritten);
   }
 }

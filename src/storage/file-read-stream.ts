@@ -56,14 +56,14 @@ export interface ReadSource {
 
 /**
  * A stream of bytes `[start, end)` of an open file, read ahead one chunk. It
- * owns the handle and closes it on end, error or destroy. Ends early if the
+ * owns its source and closes it on end, error or destroy. Ends early if the
  * file is shorter than `end`.
  */
 export class FileReadStream extends Readable implements RecyclableChunks {
   private position: number;
 
   constructor(
-    private readonly handle: ReadSource,
+    private readonly source: ReadSource,
     start: number,
     private readonly end: number,
     private readonly pool: BufferPool,
@@ -79,7 +79,7 @@ export class FileReadStream extends Readable implements RecyclableChunks {
       return;
     }
     const buffer = this.pool.take();
-    this.handle.read(buffer, 0, Math.min(want, buffer.length), this.position).then(
+    this.source.read(buffer, 0, Math.min(want, buffer.length), this.position).then(
       ({ bytesRead }) => {
         if (this.destroyed || bytesRead === 0) {
           this.pool.give(buffer);
@@ -97,8 +97,8 @@ export class FileReadStream extends Readable implements RecyclableChunks {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    // FileHandle.close waits for a read still in flight.
-    this.handle.close().then(
+    // A FileHandle's close (a direct input's too) waits for a read still in flight.
+    this.source.close().then(
       () => callback(error),
       (closeError: unknown) => callback(error ?? (closeError as Error)),
     );

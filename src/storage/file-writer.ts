@@ -17,8 +17,8 @@ const MAX_QUEUED = 4 * IO_CHUNK;
 const SYNC_EVERY = 32 * IO_CHUNK;
 
 export interface FinishHooks {
-  /** Runs after the handle is flushed, fsynced and closed. */
-  commit(): Promise<void>;
+  /** Runs after the handle is flushed, fsynced and closed; `size` is the file's size now. */
+  commit(size: number): Promise<void>;
   /** Runs after the handle is closed, to discard this writer's bytes. */
   cancel(): Promise<void>;
 }
@@ -144,7 +144,7 @@ export function createFileWriter(
       await flush();
       if (durable && syncOnCommit) await handle.sync();
       await closeHandle();
-      await hooks.commit();
+      await hooks.commit(size);
     },
     async cancel() {
       queue = [];

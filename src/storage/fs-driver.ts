@@ -49,10 +49,10 @@ const DIRECT_WRITERS = 8;
 /** Readers that may read directly at once (a 1 MiB staging buffer each, apart from the writers'). */
 const DIRECT_READERS = 2;
 /**
- * Files at least this large are read directly the first time after a direct
- * write (cold-files.ts). Smaller ones go through the page cache: measured on
- * 1 MiB blobs, a direct read saved no CPU and, with its disk round trip per
- * GET, was no faster.
+ * Files written directly are remembered as cold (cold-files.ts), and so read
+ * directly the first time, from this size on. Smaller ones go through the
+ * page cache: measured on 1 MiB blobs, a direct read saved no CPU and, with
+ * its disk round trip per GET, was no faster.
  */
 const DIRECT_READ_MIN = 8 * IO_CHUNK;
 /** Files written directly that are remembered as not yet read (cold-files.ts). */
@@ -164,9 +164,9 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
   const readBuffers = new BufferPool(READ_CHUNK, READ_BUFFERS_KEPT);
   const directIO = options.directWrites === false ? undefined : new DirectIO(tmpRoot, DIRECT_WRITERS, DIRECT_READERS);
   const cold = new ColdFiles(COLD_FILES_KEPT);
-  /** After a commit to `path`: a file written past the page cache is cold; one rewritten through it is not. */
-  const committed = (path: string, direct: DirectOutput | undefined, append: boolean): void => {
-    if (direct !== undefined && direct.directBytes > 0) cold.mark(path);
+  /** After a commit to `path`: a large file written past the page cache is cold; one rewritten through it is not. */
+  const committed = (path: string, direct: DirectOutput | undefined, append: boolean, size: number): void => {
+    if (direct !== undefined && size >= DIRECT_READ_MIN) cold.mark(path);
     else if (!append) cold.forget(path);
   };
 
@@ -189,10 +189,7 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
         return Readable.from([]);
       }
       // The first read of a file written directly is direct too (cold-files.ts).
-      const direct =
-        cold.take(path) && size >= DIRECT_READ_MIN
-          ? await directIO?.input(abs, handle).catch(() => undefined)
-          : undefined;
+      const direct = cold.take(path) ? await directIO?.input(abs, handle).catch(() => undefined) : undefined;
       // The stream owns the handle (and the direct input, which closes it) and closes it on end, error or destroy.
       const stream = new FileReadStream(direct ?? handle, start, end, readBuffers);
       if (readOptions.signal !== undefined) addAbortSignal(readOptions.signal, stream);
@@ -240,9 +237,9 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
           throw err;
         }
         return createFileWriter(handle, initial, durable, writerOptions.deferSync !== true, direct, {
-          commit: async () => {
+          commit: async (size) => {
             if (created) await syncDir(dirname(abs));
-            committed(path, direct, true);
+            committed(path, direct, true, size);
           },
           cancel: async () => {
             if (created) await unlink(abs).catch(ignore);
@@ -256,9 +253,9 @@ export function createFilesystemDriver(options: FilesystemDriverOptions): Storag
         throw err;
       });
       return createFileWriter(temp.handle, 0, durable, writerOptions.deferSync !== true, direct, {
-        commit: async () => {
+        commit: async (size) => {
           await publish(temp.path, abs);
-          committed(path, direct, false);
+          committed(path, direct, false, size);
         },
         cancel: () => unlink(temp.path).catch(ignore),
       });
