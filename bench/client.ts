@@ -8,6 +8,7 @@
  */
 import { createHttpClient, type Body, type HttpClient, type HttpResult } from './http-client.js';
 import { sha256 } from './data.js';
+import { createRawGetPool } from './raw-get.js';
 import { check, expectHeader, expectStatus, requireHeader } from './verify.js';
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -46,7 +47,7 @@ export interface RegistryClient {
   /** POST `?mount=&from=`; requires 201 (a 202 means the registry did not mount). */
   mountBlob(repo: string, from: string, digest: string): Promise<void>;
   headBlob(repo: string, digest: string, size: number): Promise<void>;
-  /** GET a blob, hashing it as it arrives; returns the byte count. */
+  /** GET a blob, hashing it as it arrives (over raw-get.ts's lean sockets); returns the byte count. */
   pullBlob(repo: string, digest: string, size: number): Promise<number>;
   /** GET `Range: bytes=start-end` (inclusive); returns the body. */
   getRange(repo: string, digest: string, start: number, end: number, total: number): Promise<Buffer>;
@@ -71,6 +72,7 @@ export interface RegistryClient {
  */
 export function createRegistryClient(origin: string, concurrency: number): RegistryClient {
   const http = createHttpClient(origin, concurrency);
+  const pulls = createRawGetPool(origin, concurrency);
 
   async function startUpload(repo: string, what: string): Promise<string> {
     const res = await http.request({ method: 'POST', target: `/v2/${repo}/blobs/uploads/` });
@@ -156,7 +158,7 @@ export function createRegistryClient(origin: string, concurrency: number): Regis
 
   async function pullBlob(repo: string, digest: string, size: number): Promise<number> {
     const what = `GET blob ${digest} from ${repo}`;
-    const res = await http.request({ method: 'GET', target: `/v2/${repo}/blobs/${digest}`, read: 'sha256' });
+    const res = await pulls.get(`/v2/${repo}/blobs/${digest}`);
     expectStatus(res, 200, what);
     expectHeader(res, 'Content-Length', String(size), what);
     expectDigestHeader(res, digest, what);
@@ -256,7 +258,10 @@ export function createRegistryClient(origin: string, concurrency: number): Regis
     headManifest,
     listTags: (repo) => listPaged(`/v2/${repo}/tags/list`, 'tags', `GET tags of ${repo}`),
     catalog: (pageSize) => listPaged(`/v2/_catalog?n=${pageSize}`, 'repositories', 'GET catalog'),
-    close: () => http.close(),
+    close: () => {
+      http.close();
+      pulls.close();
+    },
   };
 }
 

@@ -2,11 +2,11 @@
  * A minimal HTTP/1.1 client on `node:http` with a keep-alive agent.
  *
  * Why not `fetch`/undici: the bench wants predictable socket reuse (one agent,
- * `maxSockets` = the workload's concurrency), streaming request bodies with
- * back-pressure, and response bodies that are hashed or discarded as they
- * arrive instead of being buffered. Every byte goes to a loopback address.
+ * `maxSockets` = the workload's concurrency) and streaming request bodies
+ * with back-pressure. Response bodies are buffered (capped); blob pulls, whose
+ * bodies are hashed as they arrive, go through raw-get.ts instead. Every byte
+ * goes to a loopback address.
  */
-import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,25 +14,20 @@ import { pipeline } from 'node:stream/promises';
 /** A request body: bytes in memory, or a (possibly lazy) sequence of chunks. */
 export type Body = Buffer | Iterable<Buffer> | AsyncIterable<Buffer>;
 
-/** What to do with the response body. */
-export type ReadMode = 'buffer' | 'sha256' | 'discard';
-
 export interface RequestOptions {
   method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** A path with query (`/v2/...`) or an absolute URL on the same origin. */
   target: string;
   headers?: Record<string, string | number>;
   body?: Body;
-  /** Default `buffer` (capped at {@link MAX_BUFFERED}). */
-  read?: ReadMode;
 }
 
 export interface HttpResult {
   status: number;
   headers: http.IncomingHttpHeaders;
-  /** The body when read = `buffer`, else empty. */
+  /** The body (capped at {@link MAX_BUFFERED}; raw-get.ts keeps only the start of an error body). */
   body: Buffer;
-  /** `sha256:<hex>` of the body when read = `sha256`. */
+  /** `sha256:<hex>` of the body, when a raw GET (raw-get.ts) hashed it. */
   digest: string | undefined;
   /** Bytes received in the body. */
   bytes: number;
@@ -87,7 +82,7 @@ export function createHttpClient(origin: string, concurrency: number): HttpClien
           headers,
         },
         (res) => {
-          readBody(res, options.read ?? 'buffer').then(
+          readBody(res).then(
             ({ body: bytes, digest, count }) =>
               resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: bytes, digest, bytes: count }),
             reject,
@@ -116,22 +111,16 @@ function needsZeroLength(method: string): boolean {
 }
 
 /** Reads a response body with 'data' events (cheaper per chunk than async iteration). */
-function readBody(
-  res: http.IncomingMessage,
-  mode: ReadMode,
-): Promise<{ body: Buffer; digest: string | undefined; count: number }> {
+function readBody(res: http.IncomingMessage): Promise<{ body: Buffer; digest: undefined; count: number }> {
   return new Promise((resolve, reject) => {
     let count = 0;
-    const hash = mode === 'sha256' ? createHash('sha256') : undefined;
     const parts: Buffer[] = [];
     res.on('data', (chunk: Buffer) => {
       count += chunk.length;
-      if (hash !== undefined) hash.update(chunk);
-      else if (mode === 'buffer' && count <= MAX_BUFFERED) parts.push(chunk);
+      if (count <= MAX_BUFFERED) parts.push(chunk);
     });
     res.on('end', () => {
-      const digest = hash === undefined ? undefined : `sha256:${hash.digest('hex')}`;
-      resolve({ body: mode === 'buffer' ? Buffer.concat(parts) : EMPTY, digest, count });
+      resolve({ body: Buffer.concat(parts), digest: undefined, count });
     });
     res.on('error', reject);
     // A connection dropped mid-body closes the response without 'end'.
@@ -140,5 +129,3 @@ function readBody(
     });
   });
 }
-
-const EMPTY = Buffer.alloc(0);

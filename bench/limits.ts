@@ -8,8 +8,9 @@ import { mkdtemp, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runFor } from './concurrency.js';
-import { createHttpClient, type HttpClient, type ReadMode } from './http-client.js';
+import { createHttpClient, type HttpClient } from './http-client.js';
 import { MiB } from './data.js';
+import { createRawGetPool } from './raw-get.js';
 import { mbPerSec, perSec } from './stats.js';
 import type { Scale } from './workloads/types.js';
 
@@ -88,7 +89,10 @@ function startLoopbackServer(): Promise<{ port: number; kill: () => void }> {
 
 async function loopbackCeiling(scale: Scale): Promise<Limit[]> {
   const server = await startLoopbackServer();
-  const http: HttpClient = createHttpClient(`http://127.0.0.1:${server.port}`, 32);
+  const origin = `http://127.0.0.1:${server.port}`;
+  const http: HttpClient = createHttpClient(origin, 32);
+  // Downloads go through the client the pull workloads use.
+  const pulls = createRawGetPool(origin, 1);
   try {
     const size = scale.bytes(256 * MiB);
     const buffer = randomBytes(16 * MiB);
@@ -107,14 +111,14 @@ async function loopbackCeiling(scale: Scale): Promise<Limit[]> {
       if (put.status !== 201) throw new Error(`loopback upload answered ${put.status}`);
       return mbPerSec(size, performance.now() - start);
     });
-    const download = (read: ReadMode) => async (): Promise<number> => {
+    const download = (hash: boolean) => async (): Promise<number> => {
       const start = performance.now();
-      const res = await http.request({ method: 'GET', target: `/blob?size=${size}`, read });
+      const res = await pulls.get(`/blob?size=${size}`, { hash });
       if (res.bytes !== size) throw new Error(`loopback download returned ${res.bytes} bytes`);
       return mbPerSec(size, performance.now() - start);
     };
-    const plain = await best(download('discard'));
-    const hashed = await best(download('sha256'));
+    const plain = await best(download(false));
+    const hashed = await best(download(true));
     const small = await best(async () => {
       const { ops, ms } = await runFor(scale.ms(2000), 32, async () => {
         await http.request({ method: 'GET', target: '/small' });
@@ -129,6 +133,7 @@ async function loopbackCeiling(scale: Scale): Promise<Limit[]> {
     ];
   } finally {
     http.close();
+    pulls.close();
     server.kill();
   }
 }
