@@ -37,7 +37,8 @@ describe('raw GET pool (bench)', () => {
     const origin = await listen(
       createServer((req, res) => {
         connections.add(req.socket);
-        ranges.push(req.headers['x-test']);
+        const value = req.headers['x-test'];
+        ranges.push(typeof value === 'string' ? value : undefined);
         res.writeHead(200, { 'content-length': blob.length, 'docker-content-digest': sha256(blob) });
         res.end(blob);
       }),
