@@ -6,9 +6,11 @@
  *
  *   GET /blob?size=N   N bytes (the buffer repeated), with Content-Length
  *   GET /small         a 512-byte body (manifest-sized)
- *   PUT|POST|PATCH *   reads and drops the body, answers 201
+ *   PUT|POST|PATCH *   reads and drops the body, answers 201; with
+ *                      `?hash=sha256` it hashes the body on its one thread
+ *                      first and answers its digest in Docker-Content-Digest
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 
 const BUFFER = randomBytes(16 * 1024 * 1024);
@@ -33,9 +35,12 @@ const server = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': SMALL.length });
     res.end(SMALL);
   } else {
-    req.resume();
+    const hash = url.searchParams.get('hash') === 'sha256' ? createHash('sha256') : undefined;
+    if (hash === undefined) req.resume();
+    else req.on('data', (chunk: Buffer) => hash.update(chunk));
     req.on('end', () => {
-      res.writeHead(201, { 'content-length': 0 });
+      const digest = hash === undefined ? {} : { 'docker-content-digest': `sha256:${hash.digest('hex')}` };
+      res.writeHead(201, { 'content-length': 0, ...digest });
       res.end();
     });
   }

@@ -177,7 +177,12 @@ describe('npm run bench', { timeout: 180_000 }, () => {
     const idle = rss.find((m) => m.name.startsWith('idle RSS'))?.value ?? 0;
     assert.ok(idle > 10, `the rss workload read berth's RSS from /proc (idle ${idle} MiB)`);
     const limits = new Map(result.limits.map((l) => [l.name, l.value]));
-    for (const name of ['sha256, one core', 'sequential write + fdatasync', 'loopback HTTP download + sha256']) {
+    for (const name of [
+      'sha256, one core',
+      'sequential write + fdatasync',
+      'loopback HTTP upload + sha256',
+      'loopback HTTP download + sha256',
+    ]) {
       const value = limits.get(name);
       assert.ok(value !== undefined && value > 0, `limit "${name}" measured: ${String(value)}`);
     }
