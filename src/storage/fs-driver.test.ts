@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { constants, existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { storageDriverSuite } from './conformance/storage-driver-suite.js';
 import type { StorageDriver } from './driver.js';
 import { createFilesystemDriver } from './fs-driver.js';
+import { openFilesUnder } from '../../test/helpers/open-files.js';
 
 for (const directWrites of [true, false]) {
   storageDriverSuite(directWrites ? 'filesystem' : 'filesystem, page cache only (directWrites: false)', async () => {
@@ -23,18 +24,13 @@ for (const directWrites of [true, false]) {
   });
 }
 
-/** How this process has files under `dir` open: one entry per descriptor, true where it is O_DIRECT. */
 const MiB = 1024 * 1024;
 
-async function openModes(dir: string): Promise<boolean[]> {
-  const modes: boolean[] = [];
-  for (const fd of await readdir('/proc/self/fd')) {
-    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
-    if (!target.startsWith(dir)) continue;
-    const flags = /flags:\s*([0-7]+)/.exec(await readFile(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
-    modes.push((Number.parseInt(flags ?? '0', 8) & constants.O_DIRECT) !== 0);
-  }
-  return modes.sort();
+/** How this process has files under `dir` open: one entry per descriptor, true where it is O_DIRECT. */
+function openModes(dir: string): boolean[] {
+  return openFilesUnder(dir)
+    .map((file) => file.direct)
+    .sort();
 }
 
 describe('filesystem driver specifics', () => {
@@ -132,16 +128,16 @@ describe('filesystem driver specifics', () => {
     const writer = await d().writer('direct/on', { append: false });
     assert.equal(writer.copiesChunks, true, 'a direct writer copies into its staging buffer');
     await writer.write(data);
-    assert.deepEqual(await openModes(root), [false, true], 'the temp file, once buffered and once direct');
+    assert.deepEqual(openModes(root), [false, true], 'the temp file, once buffered and once direct');
     await writer.commit();
-    assert.deepEqual(await openModes(root), [], 'both closed');
+    assert.deepEqual(openModes(root), [], 'both closed');
     assert.ok((await d().getContent('direct/on')).equals(data));
 
     const cached = createFilesystemDriver({ root, directWrites: false });
     const other = await cached.writer('direct/off', { append: false });
     assert.equal(other.copiesChunks, false, 'a page-cache writer queues the chunks themselves');
     await other.write(data);
-    assert.deepEqual(await openModes(root), [false]);
+    assert.deepEqual(openModes(root), [false]);
     await other.commit();
     assert.ok((await cached.getContent('direct/off')).equals(data));
     await cached.close?.();
@@ -154,7 +150,7 @@ describe('filesystem driver specifics', () => {
     for (let at = 0; at < 1024 * 1024 + 4096 * 11; at += chunk) {
       await Promise.all(files.map((f, i) => writers[i]!.write(f.data.subarray(at, at + chunk))));
     }
-    const modes = await openModes(root);
+    const modes = openModes(root);
     assert.equal(modes.filter((direct) => direct).length, 8);
     assert.equal(modes.filter((direct) => !direct).length, 11);
     await Promise.all(writers.map((w, i) => (i === 3 ? w.cancel() : w.commit())));
@@ -164,7 +160,7 @@ describe('filesystem driver specifics', () => {
     }
     const again = await Promise.all(files.slice(0, 8).map((f) => d().writer(`${f.path}.again`, { append: false })));
     await Promise.all(again.map((w) => w.write(randomBytes(8192))));
-    assert.equal((await openModes(root)).filter((direct) => direct).length, 8, 'committed and cancelled writers gave their buffers back');
+    assert.equal((openModes(root)).filter((direct) => direct).length, 8, 'committed and cancelled writers gave their buffers back');
     await Promise.all(again.map((w) => w.cancel()));
   });
 
@@ -175,7 +171,7 @@ describe('filesystem driver specifics', () => {
     for (const part of parts) {
       const writer = await d().writer('append/data', { append: true, expectedSize: committed, deferSync: true });
       await writer.write(part);
-      modes.push(await openModes(root));
+      modes.push(openModes(root));
       await writer.commit();
       committed += part.length;
     }
@@ -191,7 +187,7 @@ describe('filesystem driver specifics', () => {
   ): Promise<{ bytes: Buffer; direct: boolean }> {
     const options = { ...(offset === undefined ? {} : { offset }), ...(length === undefined ? {} : { length }) };
     const stream = await d().reader(path, options);
-    const direct = (await openModes(root)).includes(true);
+    const direct = (openModes(root)).includes(true);
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
     return { bytes: Buffer.concat(chunks), direct };
@@ -210,7 +206,7 @@ describe('filesystem driver specifics', () => {
     const first = await readNoting('cold/blob');
     assert.equal(first.direct, true, 'the first read is direct');
     assert.ok(first.bytes.equals(data));
-    assert.deepEqual(await openModes(root), [], 'both handles closed at the end');
+    assert.deepEqual(openModes(root), [], 'both handles closed at the end');
     const second = await readNoting('cold/blob');
     assert.equal(second.direct, false, 'later reads use the page cache');
     assert.ok(second.bytes.equals(data));
@@ -239,7 +235,7 @@ describe('filesystem driver specifics', () => {
     for (const i of [0, 1, 2]) await put(`three/${i}`, data);
     const readers = await Promise.all([0, 1, 2].map((i) => d().reader(`three/${i}`)));
     assert.deepEqual(
-      await openModes(root),
+      openModes(root),
       [false, false, false, true, true],
       'two direct readers, one through the page cache',
     );

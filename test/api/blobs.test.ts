@@ -5,11 +5,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import http from 'node:http';
-import { constants, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { assertError, RegistryClient } from '../helpers/client.js';
 import { blob, type Blob } from '../helpers/builders.js';
+import { openFilesUnder } from '../helpers/open-files.js';
 import { parseDigest } from '../../src/oci/digest.js';
 import { blobPath } from '../../src/storage/paths.js';
 
@@ -22,23 +23,9 @@ async function pushed(client: RegistryClient, repo: string, b: Blob): Promise<Bl
   return b;
 }
 
-/** This process's open descriptors on files under `dir` opened for reading with `O_DIRECT` (Linux). */
+/** This process's open descriptors on files under `dir` opened for reading with `O_DIRECT`. */
 function directReadsOpen(dir: string): number {
-  if (process.platform !== 'linux') return 0;
-  let count = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    let target = '';
-    let flags = 0;
-    try {
-      target = readlinkSync(`/proc/self/fd/${fd}`);
-      flags = Number.parseInt(/flags:\s*([0-7]+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? '0', 8);
-    } catch {
-      continue; // closed meanwhile
-    }
-    const readOnly = (flags & 3) === constants.O_RDONLY; // 3 is O_ACCMODE
-    if (target.startsWith(dir) && (flags & constants.O_DIRECT) !== 0 && readOnly) count++;
-  }
-  return count;
+  return openFilesUnder(dir).filter((file) => file.direct && file.readOnly).length;
 }
 
 async function bytesOf(res: Response): Promise<Buffer> {
