@@ -18,8 +18,12 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_VALIDATION: 'BAD_PARAMETER',
 };
 
-/** Errors of a full disk or quota under blob storage (`ENOSPC`, `EDQUOT`; the S3 driver marks a `QuotaExceeded` refusal `EDQUOT`) or SQLite (`SQLITE_FULL`). */
-const STORAGE_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+/**
+ * Errors of a full disk or quota under blob storage (`ENOSPC`, `EDQUOT`; the
+ * S3 driver marks a `QuotaExceeded` refusal `EDQUOT`), SQLite (`SQLITE_FULL`)
+ * or PostgreSQL (SQLSTATE `53100`, `disk_full`).
+ */
+const STORAGE_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL', '53100']);
 
 /** Turns anything thrown into a RegistryError, or undefined for a server fault. */
 export function toRegistryError(err: unknown): RegistryError | undefined {
