@@ -160,7 +160,7 @@ describe('filesystem driver specifics', () => {
     }
     const again = await Promise.all(files.slice(0, 8).map((f) => d().writer(`${f.path}.again`, { append: false })));
     await Promise.all(again.map((w) => w.write(randomBytes(8192))));
-    assert.equal((openModes(root)).filter((direct) => direct).length, 8, 'committed and cancelled writers gave their buffers back');
+    assert.equal(openModes(root).filter((direct) => direct).length, 8, 'committed and cancelled writers gave their buffers back');
     await Promise.all(again.map((w) => w.cancel()));
   });
 
@@ -187,7 +187,7 @@ describe('filesystem driver specifics', () => {
   ): Promise<{ bytes: Buffer; direct: boolean }> {
     const options = { ...(offset === undefined ? {} : { offset }), ...(length === undefined ? {} : { length }) };
     const stream = await d().reader(path, options);
-    const direct = (openModes(root)).includes(true);
+    const direct = openModes(root).includes(true);
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
     return { bytes: Buffer.concat(chunks), direct };
